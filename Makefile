@@ -1,0 +1,38 @@
+# Everything bootstraps itself: a private copy of uv in .tools/, the project in .venv/ from uv.lock.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+SYNCED := $(VENV)/.synced
+# Never download a Python: use the one on the machine.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test lint format clean
+
+run: $(SYNCED)
+	$(VENV)/bin/townsquare run
+
+test: $(SYNCED)
+	$(VENV)/bin/pytest
+
+lint: $(SYNCED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict src tests
+
+format: $(SYNCED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(SYNCED): $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+clean:
+	rm -rf $(TOOLS) $(VENV) .mypy_cache .pytest_cache .ruff_cache

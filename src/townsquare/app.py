@@ -1,0 +1,57 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from townsquare import health
+from townsquare.auth.passwords import Passwords
+from townsquare.auth.router import router as auth_router
+from townsquare.auth.tokens import TokenIssuer
+from townsquare.config import Settings, get_settings
+from townsquare.db.session import Database
+from townsquare.kit.errors import PROBLEM_RESPONSES, install_error_handlers
+from townsquare.users.router import router as users_router
+
+DESCRIPTION = """
+A social media backend: accounts, profiles and follows (posts, feed, notifications and
+search follow). Errors are RFC 9457 `application/problem+json`. Use **Authorize** with
+your email or username and password to try the endpoints that need a token.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if settings.database_url is None:
+        raise RuntimeError(
+            "No database configured: set DATABASE_URL, or start the server with `townsquare run`, "
+            "which starts an embedded PostgreSQL when DATABASE_URL is unset."
+        )
+    database_url = settings.database_url
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = Database(database_url, settings.db)
+        try:
+            yield
+        finally:
+            await app.state.database.dispose()
+
+    app = FastAPI(
+        title="Townsquare",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+    )
+    app.state.settings = settings
+    app.state.passwords = Passwords(settings.auth)
+    app.state.tokens = TokenIssuer(settings.auth, settings.jwt_secret())
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
+    return app

@@ -1,0 +1,71 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from townsquare.auth import service
+from townsquare.auth.dependencies import CurrentViewer, PasswordsDep, TokensDep
+from townsquare.auth.schemas import AccountDeletion, PasswordChange, RefreshRequest, Registration, TokenPair
+from townsquare.auth.service import IssuedTokens
+from townsquare.db.session import SessionDep
+from townsquare.kit.errors import problem_docs
+from townsquare.users.schemas import UserPrivate
+
+router = APIRouter(tags=["auth"])
+
+
+def _pair(issued: IssuedTokens) -> TokenPair:
+    return TokenPair(access_token=issued.access_token, expires_in=issued.expires_in, refresh_token=issued.refresh_token)
+
+
+@router.post(
+    "/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserPrivate, responses=problem_docs(409)
+)
+async def register(body: Registration, session: SessionDep, passwords: PasswordsDep) -> UserPrivate:
+    """Create an account."""
+    user = await service.register(
+        session, passwords, email=body.email, username=body.username, password=body.password, bio=body.bio
+    )
+    return UserPrivate.model_validate(user)
+
+
+@router.post("/auth/login", response_model=TokenPair, responses=problem_docs(401))
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    passwords: PasswordsDep,
+    tokens: TokensDep,
+) -> TokenPair:
+    """Log in with email or username and password (OAuth2 password flow)."""
+    issued = await service.login(session, passwords, tokens, login=form.username, password=form.password)
+    return _pair(issued)
+
+
+@router.post("/auth/refresh", response_model=TokenPair, responses=problem_docs(401))
+async def refresh(body: RefreshRequest, session: SessionDep, tokens: TokensDep) -> TokenPair:
+    """Trade a refresh token for a new pair; the old refresh token stops working."""
+    return _pair(await service.refresh(session, tokens, refresh_token=body.refresh_token))
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401))
+async def logout(viewer: CurrentViewer, session: SessionDep) -> None:
+    """End this session: its refresh token and access tokens stop working at once."""
+    await service.logout(session, session_id=viewer.session_id)
+
+
+@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401, 403))
+async def change_password(
+    body: PasswordChange, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep
+) -> None:
+    """Change the password; every session of the account ends."""
+    await service.change_password(
+        session, passwords, user=viewer.user, current_password=body.current_password, new_password=body.new_password
+    )
+
+
+@router.delete("/users/me", status_code=status.HTTP_204_NO_CONTENT, tags=["users"], responses=problem_docs(401, 403))
+async def delete_account(
+    body: AccountDeletion, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep
+) -> None:
+    """Delete your account and everything it made (needs the password)."""
+    await service.delete_account(session, passwords, user=viewer.user, password=body.password)

@@ -1,0 +1,114 @@
+"""Accounts and credentials: registration, login sessions, password changes, deletion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townsquare.auth import repository
+from townsquare.auth.errors import InvalidCredentials, InvalidToken, WrongPassword
+from townsquare.auth.passwords import Passwords
+from townsquare.auth.schemas import MAX_PASSWORD_LENGTH
+from townsquare.auth.tokens import AccessClaims, TokenIssuer, hash_refresh_token, new_refresh_token
+from townsquare.users import service as users_service
+from townsquare.users.models import UserAccount
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+async def register(
+    session: AsyncSession, passwords: Passwords, *, email: str, username: str, password: str, bio: str
+) -> UserAccount:
+    hashed = await passwords.hash(password)
+    return await users_service.create_user(session, email=email, username=username, hashed_password=hashed, bio=bio)
+
+
+async def login(
+    session: AsyncSession, passwords: Passwords, tokens: TokenIssuer, *, login: str, password: str
+) -> IssuedTokens:
+    user = await users_service.find_by_login(session, login) if len(login) <= 320 else None
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidCredentials()
+    # Unknown accounts are verified against a dummy hash: same work, same answer.
+    valid, new_hash = await passwords.verify(password, user.hashed_password if user else None)
+    if user is None or not valid:
+        raise InvalidCredentials()
+    if new_hash is not None:  # stored with weaker parameters than we use now
+        await users_service.set_password_hash(session, user_id=user.id, hashed_password=new_hash)
+    return await _start_session(session, tokens, user_id=user.id)
+
+
+async def refresh(session: AsyncSession, tokens: TokenIssuer, *, refresh_token: str) -> IssuedTokens:
+    token_hash = hash_refresh_token(refresh_token)
+    found = await repository.lock_token(session, token_hash)
+    if found is None:
+        raise InvalidToken("The refresh token is not valid.")
+    token, login_session = found
+    if token.rotated_at is not None:
+        # A rotated token came back: it was stolen, or the client is broken. End the session,
+        # and commit that even though the request fails.
+        await repository.delete_session(session, login_session.id)
+        await session.commit()
+        raise InvalidToken("The refresh token was already used; the session has been ended.")
+    if login_session.expires_at <= datetime.now(UTC):
+        raise InvalidToken("The session has expired.")
+    await repository.mark_rotated(session, token_hash)
+    new_token, new_hash = new_refresh_token()
+    await repository.add_token(session, session_id=login_session.id, token_hash=new_hash)
+    return IssuedTokens(
+        access_token=tokens.issue(user_id=login_session.user_id, session_id=login_session.id),
+        refresh_token=new_token,
+        expires_in=int(tokens.access_ttl.total_seconds()),
+    )
+
+
+async def authenticate(session: AsyncSession, claims: AccessClaims) -> UserAccount:
+    """The user behind a validly signed access token, if its session is still alive."""
+    user = await repository.session_user(session, session_id=claims.session_id, user_id=claims.user_id)
+    if user is None:
+        raise InvalidToken()
+    return user
+
+
+async def logout(session: AsyncSession, *, session_id: int) -> None:
+    await repository.delete_session(session, session_id)
+
+
+async def change_password(
+    session: AsyncSession, passwords: Passwords, *, user: UserAccount, current_password: str, new_password: str
+) -> None:
+    await _check_password(passwords, user, current_password)
+    hashed = await passwords.hash(new_password)
+    await users_service.set_password_hash(session, user_id=user.id, hashed_password=hashed)
+    # Every session ends, this one too: old access and refresh tokens stop working at once.
+    await repository.delete_sessions_of(session, user.id)
+
+
+async def delete_account(session: AsyncSession, passwords: Passwords, *, user: UserAccount, password: str) -> None:
+    await _check_password(passwords, user, password)
+    # Sessions go with the account (ON DELETE CASCADE), and with them its tokens.
+    await users_service.delete_user(session, user_id=user.id)
+
+
+async def _check_password(passwords: Passwords, user: UserAccount, password: str) -> None:
+    valid, _ = await passwords.verify(password, user.hashed_password)
+    if not valid:
+        raise WrongPassword()
+
+
+async def _start_session(session: AsyncSession, tokens: TokenIssuer, *, user_id: int) -> IssuedTokens:
+    refresh_token, token_hash = new_refresh_token()
+    expires_at = datetime.now(UTC) + tokens.refresh_ttl
+    session_id = await repository.create_session(session, user_id=user_id, expires_at=expires_at, token_hash=token_hash)
+    return IssuedTokens(
+        access_token=tokens.issue(user_id=user_id, session_id=session_id),
+        refresh_token=refresh_token,
+        expires_in=int(tokens.access_ttl.total_seconds()),
+    )

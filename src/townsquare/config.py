@@ -1,0 +1,130 @@
+"""Settings: one root object with nested groups, read from `TOWNSQUARE_*` variables.
+
+Nested groups use a double underscore: `TOWNSQUARE_AUTH__ACCESS_TOKEN_TTL=600`.
+`DATABASE_URL` is also read without the prefix because every platform sets it so.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values copied from examples and tutorials; a server that accepts one is not protected.
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "changethis", "secret", "your-secret-key", "development", "dev"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+
+class DatabaseSettings(BaseModel):
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_timeout: float = Field(default=10.0, gt=0)
+    connect_timeout: int = Field(default=5, ge=1)
+    # Bounds every statement so a stuck query cannot hold a connection forever.
+    statement_timeout_ms: int = Field(default=15_000, ge=0)
+    echo: bool = False
+
+
+class AuthSettings(BaseModel):
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: str = "HS256"
+    issuer: str = "townsquare"
+    audience: str = "townsquare-api"
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    # argon2id cost: OWASP's minimum (m=19 MiB, t=2, p=1) is the floor, not the default ceiling.
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    # Each hash takes tens of MiB and milliseconds of CPU; bound how many run at once.
+    max_concurrent_hashes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TOWNSQUARE_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "TOWNSQUARE_DATABASE_URL")
+    )
+    data_dir: Path = Path(".data")
+    server: ServerSettings = ServerSettings()
+    db: DatabaseSettings = DatabaseSettings()
+    auth: AuthSettings = AuthSettings()
+
+    @model_validator(mode="after")
+    def _require_strong_secret_outside_development(self) -> Self:
+        if self.environment is Environment.DEVELOPMENT:
+            return self
+        problem = secret_problem(self.auth.jwt_secret)
+        if problem is not None:
+            raise ValueError(
+                f"TOWNSQUARE_AUTH__JWT_SECRET {problem}; outside development the server "
+                f"needs a random secret of at least {MIN_SECRET_LENGTH} characters "
+                '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return self
+
+    def jwt_secret(self) -> str:
+        """The signing secret; in development one is generated once and kept under data_dir."""
+        if self.auth.jwt_secret is not None and secret_problem(self.auth.jwt_secret) is None:
+            return self.auth.jwt_secret.get_secret_value()
+        if self.environment is not Environment.DEVELOPMENT:  # pragma: no cover - validated above
+            raise RuntimeError("no usable JWT secret")
+        return _development_secret(self.data_dir)
+
+
+def secret_problem(secret: SecretStr | None) -> str | None:
+    if secret is None:
+        return "is not set"
+    value = secret.get_secret_value()
+    if value.strip().lower() in PLACEHOLDER_SECRETS:
+        return "is a placeholder"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    return None
+
+
+def _development_secret(data_dir: Path) -> str:
+    path = data_dir / "jwt-secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not overwrite each other's secret.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

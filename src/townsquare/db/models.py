@@ -1,0 +1,7 @@
+"""Every model, imported in one place so Alembic and tests see the whole schema."""
+
+from townsquare.auth.models import RefreshSession, RefreshToken
+from townsquare.db.base import Base
+from townsquare.users.models import Follow, UserAccount
+
+__all__ = ["Base", "Follow", "RefreshSession", "RefreshToken", "UserAccount"]

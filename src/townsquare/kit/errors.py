@@ -1,0 +1,194 @@
+"""Domain errors and their one mapping to RFC 9457 problem+json responses.
+
+Services raise subclasses of `DomainError`; nothing below a router raises HTTPException.
+Every other failure (framework 404/405/422, an unexpected exception) is answered here too,
+so a client only ever sees problem+json, and never a stack trace or SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:townsquare:problem:"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+    headers: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail or self.title
+        super().__init__(self.detail)
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    title = "Not authenticated"
+    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": "Bearer"}
+
+
+class InvalidRequest(DomainError):
+    """A well-formed request the rules do not allow (e.g. following yourself)."""
+
+    status = 422
+    code = "invalid-request"
+    title = "Invalid request"
+
+    def __init__(self, detail: str, *, loc: Sequence[str | int] = ()) -> None:
+        super().__init__(detail)
+        self.loc = list(loc)
+
+
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"
+    title = "Service unavailable"
+    headers: ClassVar[Mapping[str, str]] = {"Retry-After": "1"}
+
+
+def problem_response(
+    status: int,
+    *,
+    detail: str,
+    title: str | None = None,
+    code: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    phrase = HTTPStatus(status).phrase
+    body = Problem(
+        type=PROBLEM_TYPE_BASE + code if code else "about:blank",
+        title=title or phrase,
+        status=status,
+        detail=detail,
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def _field_errors(errors: Sequence[Any]) -> list[FieldError]:
+    # Only location, message and type: pydantic's `input` may hold a submitted password.
+    return [FieldError(loc=list(e["loc"]), msg=e["msg"], type=e["type"]) for e in errors]
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    errors = None
+    if isinstance(exc, InvalidRequest) and exc.loc:
+        errors = [FieldError(loc=exc.loc, msg=exc.detail, type="value_error")]
+    return problem_response(
+        exc.status, detail=exc.detail, title=exc.title, code=exc.code, errors=errors, headers=exc.headers
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(
+        422,
+        detail="The request is not valid; see errors.",
+        code="validation",
+        title="Validation failed",
+        errors=_field_errors(exc.errors()),
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(exc.status_code, detail=detail, headers=exc.headers)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # Connection-level failures (database down, restarting, pool exhausted) are the
+    # client's cue to retry; anything else from the database is a bug and a 500.
+    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        log.warning("database unavailable: %s", type(exc.orig).__name__ if isinstance(exc, DBAPIError) else exc)
+        return problem_response(
+            503,
+            detail="The database is unavailable; try again shortly.",
+            code="unavailable",
+            headers={"Retry-After": "1"},
+        )
+    return await _unexpected_error(request, exc)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, detail="An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+# Documented on every operation so the OpenAPI schema says what an error looks like.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": Problem, "description": "Validation failed", "content": {PROBLEM_MEDIA_TYPE: {}}},
+}
+
+
+def problem_docs(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problem statuses an operation can answer."""
+    return {
+        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {PROBLEM_MEDIA_TYPE: {}}}
+        for status in statuses
+    }

@@ -1,0 +1,38 @@
+"""Shared schema base classes and field types."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+
+
+class RequestModel(BaseModel):
+    """Request bodies: unknown fields are an error, so nothing can be slipped in (mass assignment)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _format_id(value: int) -> str:
+    return str(value)
+
+
+def _format_timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+# Ids travel as strings: JavaScript numbers cannot hold 64-bit integers.
+Id = Annotated[
+    int,
+    PlainSerializer(_format_id, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]+$", "examples": ["170399012345678"]}),
+]
+# RFC 3339, UTC, millisecond precision, `Z` suffix.
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_format_timestamp, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-23T10:15:30.123Z"]}),
+]

@@ -1,0 +1,49 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from townsquare.db.base import Base, CreatedAt, IdPk
+
+
+class UserAccount(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[IdPk]
+    email: Mapped[str] = mapped_column(String(320))
+    username: Mapped[str] = mapped_column(String(30))
+    hashed_password: Mapped[str] = mapped_column(String(255))
+    bio: Mapped[str] = mapped_column(String(300), server_default="")
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Denormalised counts, changed in the same transaction as the rows they count.
+    followers_count: Mapped[int] = mapped_column(server_default="0")
+    following_count: Mapped[int] = mapped_column(server_default="0")
+    posts_count: Mapped[int] = mapped_column(server_default="0")
+
+    __table_args__ = (
+        # Case-insensitive uniqueness lives in the database, not in a check-then-insert.
+        Index("uq_user_account_lower_email", func.lower(email), unique=True),
+        Index("uq_user_account_lower_username", func.lower(username), unique=True),
+        CheckConstraint("followers_count >= 0 AND following_count >= 0 AND posts_count >= 0", name="counts"),
+    )
+
+
+class Follow(Base):
+    __tablename__ = "follow"
+
+    follower_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    followed_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Its own time-sortable id orders "newest follow first" and serves as the list cursor.
+    id: Mapped[int] = mapped_column(BigInteger, server_default=text("next_id()"), unique=True)
+    created_at: Mapped[CreatedAt]
+
+    __table_args__ = (
+        CheckConstraint("follower_id <> followed_id", name="not_self"),
+        Index("ix_follow_followed_id_id", followed_id, id.desc()),
+        Index("ix_follow_follower_id_id", follower_id, id.desc()),
+    )

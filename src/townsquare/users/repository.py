@@ -1,0 +1,155 @@
+"""Every query of the users domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, delete, exists, func, insert, literal, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townsquare.users.models import Follow, UserAccount
+
+EMAIL_INDEX = "uq_user_account_lower_email"
+USERNAME_INDEX = "uq_user_account_lower_username"
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+async def get(session: AsyncSession, user_id: int) -> UserAccount | None:
+    return await session.get(UserAccount, user_id)
+
+
+async def get_with_follow_state(
+    session: AsyncSession, user_id: int, viewer_id: int | None
+) -> tuple[UserAccount, bool | None] | None:
+    """The user and whether `viewer_id` follows them (None without a viewer), in one query."""
+    followed = (
+        exists().where(Follow.follower_id == viewer_id, Follow.followed_id == UserAccount.id)
+        if viewer_id is not None
+        else literal(None)
+    )
+    row = (await session.execute(select(UserAccount, followed).where(UserAccount.id == user_id))).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def find_by_login(session: AsyncSession, login: str) -> UserAccount | None:
+    """By email when it has an @ (usernames cannot), else by username; case-insensitive."""
+    column = UserAccount.email if "@" in login else UserAccount.username
+    return await session.scalar(select(UserAccount).where(func.lower(column) == login.lower()))
+
+
+async def insert_user(
+    session: AsyncSession, *, email: str, username: str, hashed_password: str, bio: str
+) -> UserAccount:
+    statement = (
+        insert(UserAccount)
+        .values(email=email, username=username, hashed_password=hashed_password, bio=bio)
+        .returning(UserAccount)
+    )
+    user = await session.scalar(statement)
+    assert user is not None
+    return user
+
+
+async def update_user(session: AsyncSession, user_id: int, values: dict[str, Any]) -> UserAccount | None:
+    statement = (
+        update(UserAccount)
+        .where(UserAccount.id == user_id)
+        .values(**values, updated_at=func.now())
+        .returning(UserAccount)
+        .execution_options(populate_existing=True)
+    )
+    return await session.scalar(statement)
+
+
+# Both counters change in one statement, only when the follow row was really inserted or
+# deleted. `id = ANY(...)` visits the two user rows in index order, so two transactions
+# (A follows B while B follows A) lock them in the same order and cannot deadlock.
+_FOLLOW = text("""
+WITH inserted AS (
+    INSERT INTO follow (follower_id, followed_id) VALUES (:follower, :followed)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+UPDATE user_account
+SET followers_count = followers_count + (id = :followed)::int,
+    following_count = following_count + (id = :follower)::int
+WHERE id = ANY(ARRAY[:follower, :followed]::bigint[]) AND EXISTS (SELECT FROM inserted)
+""")
+
+_UNFOLLOW = text("""
+WITH deleted AS (
+    DELETE FROM follow WHERE follower_id = :follower AND followed_id = :followed
+    RETURNING 1
+)
+UPDATE user_account
+SET followers_count = followers_count - (id = :followed)::int,
+    following_count = following_count - (id = :follower)::int
+WHERE id = ANY(ARRAY[:follower, :followed]::bigint[]) AND EXISTS (SELECT FROM deleted)
+""")
+
+
+async def follow(session: AsyncSession, *, follower_id: int, followed_id: int) -> bool:
+    """Insert the follow if missing; True when it was new. IntegrityError if a user is gone."""
+    result = await session.execute(_FOLLOW, {"follower": follower_id, "followed": followed_id})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def unfollow(session: AsyncSession, *, follower_id: int, followed_id: int) -> bool:
+    result = await session.execute(_UNFOLLOW, {"follower": follower_id, "followed": followed_id})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def follow_list(
+    session: AsyncSession, user_id: int, *, followers: bool, before: int | None, limit: int
+) -> Sequence[Row[int, int, str]]:
+    """Who follows `user_id` (followers=True) or whom they follow, newest follow first.
+
+    Rows of (follow_id, id, username); `limit + 1` of them, for the page and its cursor.
+    """
+    subject, other = (Follow.followed_id, Follow.follower_id) if followers else (Follow.follower_id, Follow.followed_id)
+    statement = (
+        select(Follow.id.label("follow_id"), UserAccount.id, UserAccount.username)
+        .join(UserAccount, UserAccount.id == other)
+        .where(subject == user_id)
+        .order_by(Follow.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        statement = statement.where(Follow.id < before)
+    return (await session.execute(statement)).all()
+
+
+async def lock(session: AsyncSession, user_id: int) -> bool:
+    """Lock the user row until commit; False if it does not exist."""
+    locked = await session.scalar(select(UserAccount.id).where(UserAccount.id == user_id).with_for_update())
+    return locked is not None
+
+
+# Run with the user row locked (see `lock`), so no follow of or by them can start meanwhile.
+_UNCOUNT_FOLLOWS = (
+    text("""
+    UPDATE user_account SET followers_count = followers_count - 1
+    FROM follow WHERE follow.follower_id = :user AND user_account.id = follow.followed_id
+    """),
+    text("""
+    UPDATE user_account SET following_count = following_count - 1
+    FROM follow WHERE follow.followed_id = :user AND user_account.id = follow.follower_id
+    """),
+)
+
+
+async def uncount_follows(session: AsyncSession, user_id: int) -> None:
+    """Take a leaving user's follows off everyone else's counters."""
+    for statement in _UNCOUNT_FOLLOWS:
+        await session.execute(statement, {"user": user_id})
+
+
+async def delete_user(session: AsyncSession, user_id: int) -> None:
+    # Follows and sessions go with the row (ON DELETE CASCADE).
+    await session.execute(delete(UserAccount).where(UserAccount.id == user_id))

@@ -1,0 +1,92 @@
+"""The rules of profiles and follows. Functions take the session first; callers commit."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townsquare.kit.pagination import page_of
+from townsquare.users import repository
+from townsquare.users.errors import CannotFollowSelf, EmailTaken, UsernameTaken, UserNotFound
+from townsquare.users.models import UserAccount
+from townsquare.users.schemas import ProfileUpdate, UserSummary
+
+
+async def create_user(
+    session: AsyncSession, *, email: str, username: str, hashed_password: str, bio: str
+) -> UserAccount:
+    try:
+        return await repository.insert_user(
+            session, email=email, username=username, hashed_password=hashed_password, bio=bio
+        )
+    except IntegrityError as error:
+        raise _taken(error) from None
+
+
+async def find_by_login(session: AsyncSession, login: str) -> UserAccount | None:
+    return await repository.find_by_login(session, login)
+
+
+async def set_password_hash(session: AsyncSession, *, user_id: int, hashed_password: str) -> None:
+    await repository.update_user(session, user_id, {"hashed_password": hashed_password})
+
+
+async def get_profile(session: AsyncSession, *, user_id: int, viewer_id: int | None) -> tuple[UserAccount, bool | None]:
+    found = await repository.get_with_follow_state(session, user_id, viewer_id)
+    if found is None:
+        raise UserNotFound()
+    return found
+
+
+async def update_profile(session: AsyncSession, *, user_id: int, changes: ProfileUpdate) -> UserAccount:
+    values = changes.model_dump(exclude_unset=True)
+    try:
+        user = await repository.update_user(session, user_id, values)
+    except IntegrityError as error:
+        raise _taken(error) from None
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+async def follow(session: AsyncSession, *, follower_id: int, followed_id: int) -> tuple[UserAccount, bool | None]:
+    if follower_id == followed_id:
+        raise CannotFollowSelf()
+    try:
+        await repository.follow(session, follower_id=follower_id, followed_id=followed_id)
+    except IntegrityError:
+        # The foreign key: there is no such user (or they left a moment ago).
+        raise UserNotFound() from None
+    return await get_profile(session, user_id=followed_id, viewer_id=follower_id)
+
+
+async def unfollow(session: AsyncSession, *, follower_id: int, followed_id: int) -> None:
+    await repository.unfollow(session, follower_id=follower_id, followed_id=followed_id)
+
+
+async def follow_page(
+    session: AsyncSession, *, user_id: int, followers: bool, before: int | None, limit: int
+) -> tuple[list[UserSummary], str | None]:
+    if await repository.get(session, user_id) is None:
+        raise UserNotFound()
+    rows = await repository.follow_list(session, user_id, followers=followers, before=before, limit=limit)
+    page, cursor = page_of(rows, limit, lambda row: int(row.follow_id))
+    return [UserSummary(id=row.id, username=row.username) for row in page], cursor
+
+
+async def delete_user(session: AsyncSession, *, user_id: int) -> None:
+    """Remove the user and everything they made, keeping everyone else's counts exact."""
+    if not await repository.lock(session, user_id):
+        raise UserNotFound()
+    await repository.uncount_follows(session, user_id)
+    # Later domains (posts, likes, comments) take their rows off others' counters here.
+    await repository.delete_user(session, user_id)
+
+
+def _taken(error: IntegrityError) -> Exception:
+    constraint = repository.violated_constraint(error)
+    if constraint == repository.USERNAME_INDEX:
+        return UsernameTaken()
+    if constraint == repository.EMAIL_INDEX:
+        return EmailTaken()
+    return error

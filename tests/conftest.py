@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from tests.fixtures.database import fresh_database, maintenance_url
+from townsquare.app import create_app
+from townsquare.config import AuthSettings, Environment, Settings
+from townsquare.db.base import Base
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    with maintenance_url() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    with fresh_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        auth=AuthSettings(jwt_secret=SecretStr(secrets.token_urlsafe(48))),
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    # raise_app_exceptions=False: a 500 reaches the test as the response a client would get.
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Each test starts from empty tables, whatever the one before it left."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app: FastAPI = request.getfixturevalue("app")
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    async with app.state.database.engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} CASCADE"))

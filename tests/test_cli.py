@@ -1,0 +1,69 @@
+"""`townsquare run` as a person runs it: a real process, real HTTP, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.fixtures.database import fresh_database
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {timeout} s")
+
+
+def test_run_migrates_serves_and_stops_on_ctrl_c(server_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    with fresh_database(server_url, migrated=False) as url:
+        env = {**os.environ, "DATABASE_URL": url, "TOWNSQUARE_DATA_DIR": str(tmp_path)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "townsquare", "run", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(f"{base}/readyz", process)
+            # Migrations ran: an account can be made.
+            body = {"email": "cli@example.com", "username": "cli_user", "password": "long enough pw"}
+            assert httpx.post(f"{base}/auth/register", json=body).status_code == 201
+        finally:
+            process.send_signal(signal.SIGINT)
+            output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    text = output.decode()
+    assert f"http://127.0.0.1:{port}/docs" in text
+    assert "Traceback" not in text
+
+
+def test_bad_configuration_is_a_clear_message_not_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "TOWNSQUARE_ENVIRONMENT": "production", "TOWNSQUARE_AUTH__JWT_SECRET": "changeme"}
+    result = subprocess.run(
+        [sys.executable, "-m", "townsquare", "run"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert "JWT_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
