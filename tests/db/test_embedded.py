@@ -14,10 +14,6 @@ import pytest
 
 from townsquare.db.embedded import EmbeddedPostgres
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("TEST_DATABASE_URL")), reason="the suite runs against TEST_DATABASE_URL"
-)
-
 
 @pytest.fixture
 def scratch() -> Iterator[Path]:

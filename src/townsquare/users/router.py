@@ -78,6 +78,15 @@ async def unfollow(user_id: UserRef, session: SessionDep, viewer: CurrentViewer)
     await service.unfollow(session, follower_id=viewer.id, followed_id=_resolve(user_id, viewer))
 
 
+async def _follow_page(
+    user_ref: str, session: SessionDep, viewer: OptionalViewer, limit: int, cursor: str | None, *, followers: bool
+) -> Page[UserSummary]:
+    items, next_cursor = await service.follow_page(
+        session, user_id=_resolve(user_ref, viewer), followers=followers, before=decode_id_cursor(cursor), limit=limit
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
 @router.get("/{user_id}/followers", response_model=Page[UserSummary], responses=problem_docs(401, 404))
 async def followers(
     user_id: UserRef,
@@ -87,10 +96,7 @@ async def followers(
     cursor: CursorParam = None,
 ) -> Page[UserSummary]:
     """Who follows this user, newest follow first."""
-    items, next_cursor = await service.follow_page(
-        session, user_id=_resolve(user_id, viewer), followers=True, before=decode_id_cursor(cursor), limit=limit
-    )
-    return Page(items=items, next_cursor=next_cursor)
+    return await _follow_page(user_id, session, viewer, limit, cursor, followers=True)
 
 
 @router.get("/{user_id}/following", response_model=Page[UserSummary], responses=problem_docs(401, 404))
@@ -102,7 +108,4 @@ async def following(
     cursor: CursorParam = None,
 ) -> Page[UserSummary]:
     """Whom this user follows, newest follow first."""
-    items, next_cursor = await service.follow_page(
-        session, user_id=_resolve(user_id, viewer), followers=False, before=decode_id_cursor(cursor), limit=limit
-    )
-    return Page(items=items, next_cursor=next_cursor)
+    return await _follow_page(user_id, session, viewer, limit, cursor, followers=False)
