@@ -13,12 +13,15 @@ from townsquare.auth.router import router as auth_router
 from townsquare.auth.tokens import TokenIssuer
 from townsquare.config import Settings, get_settings
 from townsquare.db.session import Database
+from townsquare.feed.router import router as feed_router
+from townsquare.interactions.router import router as interactions_router
 from townsquare.kit.errors import PROBLEM_RESPONSES, install_error_handlers
+from townsquare.posts.router import router as posts_router
 from townsquare.users.router import router as users_router
 
 DESCRIPTION = """
-A social media backend: accounts, profiles and follows (posts, feed, notifications and
-search follow). Errors are RFC 9457 `application/problem+json`. Use **Authorize** with
+A social media backend: accounts, profiles, follows, posts, likes, comments and a home
+feed (notifications and search follow). Errors are RFC 9457 `application/problem+json`. Use **Authorize** with
 your email or username and password to try the endpoints that need a token.
 """
 
@@ -54,4 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(posts_router)
+    app.include_router(feed_router)
+    app.include_router(interactions_router)
     return app

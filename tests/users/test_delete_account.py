@@ -67,3 +67,50 @@ async def test_delete_while_others_follow_and_unfollow_keeps_counts_exact(client
     for other in others:
         _, following = await counts(client, other)
         assert following == (7 if other is others[0] else 0)
+
+
+async def test_delete_account_fixes_counters_on_other_peoples_posts(client: AsyncClient, app: FastAPI) -> None:
+    from tests.fixtures.content import post
+    from tests.posts.test_interactions import assert_post_counters_match_rows
+
+    leaver, author = await make_account(client), await make_account(client)
+    theirs = await post(client, author)
+    mine = await post(client, leaver)
+    path = f"/posts/{theirs['id']}"
+    await client.post(f"{path}/likes", headers=leaver.headers)
+    for _ in range(2):
+        await client.post(f"{path}/comments", headers=leaver.headers, json={"content": "bye"})
+    await client.post(f"{path}/comments", headers=author.headers, json={"content": "stay"})
+    await client.post(f"/posts/{mine['id']}/likes", headers=author.headers)
+
+    response = await client.request("DELETE", "/users/me", headers=leaver.headers, json={"password": leaver.password})
+    assert response.status_code == 204
+    remaining = (await client.get(path)).json()
+    assert (remaining["like_count"], remaining["comment_count"]) == (0, 1)
+    assert (await client.get(f"/posts/{mine['id']}")).status_code == 404
+    assert [c["author"]["id"] for c in (await client.get(f"{path}/comments")).json()["items"]] == [author.id]
+    await assert_post_counters_match_rows(app)
+
+
+async def test_delete_account_racing_its_own_likes_and_comments(client: AsyncClient, app: FastAPI) -> None:
+    from tests.fixtures.content import post
+    from tests.posts.test_interactions import assert_post_counters_match_rows
+
+    leaver = await make_account(client)
+    authors = [await make_account(client) for _ in range(3)]
+    posts = [(await post(client, author))["id"] for author in authors]
+    for post_id in posts:
+        await client.post(f"/posts/{post_id}/likes", headers=leaver.headers)
+    comment = await client.post(f"/posts/{posts[0]}/comments", headers=leaver.headers, json={"content": "x"})
+
+    requests = [client.request("DELETE", "/users/me", headers=leaver.headers, json={"password": leaver.password})]
+    requests += [client.delete(f"/posts/{post_id}/likes", headers=leaver.headers) for post_id in posts[:2]]
+    requests += [client.post(f"/posts/{posts[2]}/comments", headers=leaver.headers, json={"content": "late"})]
+    requests += [client.delete(f"/comments/{comment.json()['id']}", headers=authors[0].headers)]
+    requests += [
+        client.post(f"/posts/{post_id}/likes", headers=author.headers) for post_id in posts for author in authors
+    ]
+    responses = await asyncio.gather(*requests)
+    assert responses[0].status_code == 204
+    assert all(r.status_code < 500 for r in responses)
+    await assert_post_counters_match_rows(app)

@@ -7,6 +7,7 @@ from httpx import AsyncClient
 from sqlalchemy import text
 
 from tests.fixtures.accounts import Account, make_account
+from tests.fixtures.content import all_pages
 
 
 async def counts(client: AsyncClient, account: Account) -> tuple[int, int]:
@@ -65,18 +66,7 @@ async def test_follower_and_following_lists_newest_first_with_cursor(client: Asy
     for fan in fans:
         await client.post(f"/users/{star.id}/follow", headers=fan.headers)
 
-    seen: list[str] = []
-    cursor = None
-    while True:
-        params: dict[str, str | int] = {"limit": 2}
-        if cursor:
-            params["cursor"] = cursor
-        page = (await client.get(f"/users/{star.id}/followers", params=params)).json()
-        seen += [item["id"] for item in page["items"]]
-        assert all(item.keys() == {"id", "username"} for item in page["items"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen = await all_pages(client, f"/users/{star.id}/followers", limit=2)
     assert seen == [fan.id for fan in reversed(fans)]
 
     following = (await client.get(f"/users/{fans[0].id}/following")).json()

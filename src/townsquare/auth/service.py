@@ -12,6 +12,7 @@ from townsquare.auth.errors import InvalidCredentials, InvalidToken, WrongPasswo
 from townsquare.auth.passwords import Passwords
 from townsquare.auth.schemas import MAX_PASSWORD_LENGTH
 from townsquare.auth.tokens import AccessClaims, TokenIssuer, hash_refresh_token, new_refresh_token
+from townsquare.interactions import service as interactions_service
 from townsquare.users import service as users_service
 from townsquare.users.models import UserAccount
 
@@ -93,7 +94,11 @@ async def change_password(
 
 async def delete_account(session: AsyncSession, passwords: Passwords, *, user: UserAccount, password: str) -> None:
     await _check_password(passwords, user, password)
-    # Sessions go with the account (ON DELETE CASCADE), and with them its tokens.
+    # The account row is locked first: from here on no like, comment or follow by or of this
+    # user can start, so every counter fixed below stays fixed.
+    await users_service.lock(session, user_id=user.id)
+    await interactions_service.uncount_user(session, user_id=user.id)
+    # Follows, posts, likes, comments and sessions go with the row (ON DELETE CASCADE).
     await users_service.delete_user(session, user_id=user.id)
 
 

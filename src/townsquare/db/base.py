@@ -1,9 +1,9 @@
 """Declarative base, naming convention and the id column shared by every table."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeAlias
 
-from sqlalchemy import BigInteger, DateTime, MetaData, func, text
+from sqlalchemy import BigInteger, DateTime, MetaData, Row, func, text
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 # Stable constraint names, so migrations can refer to them.
@@ -24,3 +24,6 @@ class Base(DeclarativeBase):
 # milliseconds since 2026-01-01 shifted left 16 bits, plus a sequence. Newer rows have larger ids.
 IdPk = Annotated[int, mapped_column(BigInteger, primary_key=True, server_default=text("next_id()"))]
 CreatedAt = Annotated[datetime, mapped_column(DateTime(timezone=True), server_default=func.now())]
+
+# A result row of any shape, for queries whose columns the caller reads by name.
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]

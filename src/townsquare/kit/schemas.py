@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 
 class RequestModel(BaseModel):
@@ -35,4 +35,10 @@ Timestamp = Annotated[
     datetime,
     PlainSerializer(_format_timestamp, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-23T10:15:30.123Z"]}),
+]
+
+# A fact about the caller (`liked_by_me`, `followed_by_me`): only in answers to a request with a token.
+ViewerFlag = Annotated[
+    bool | None,
+    Field(exclude_if=lambda value: value is None, description="Present only when the request carries a token."),
 ]

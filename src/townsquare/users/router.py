@@ -1,33 +1,15 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 
 from townsquare.auth.dependencies import CurrentViewer, OptionalViewer
-from townsquare.auth.errors import InvalidToken
-from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import Forbidden, problem_docs
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
 from townsquare.users import service
-from townsquare.users.errors import UserNotFound
+from townsquare.users.dependencies import UserRef, resolve_user
 from townsquare.users.models import UserAccount
 from townsquare.users.schemas import ProfileUpdate, UserPrivate, UserProfile, UserPublic, UserSummary
 
 router = APIRouter(prefix="/users", tags=["users"])
-
-UserRef = Annotated[str, Path(description="A user id, or `me` for the caller.", max_length=20)]
-
-
-def _resolve(user_ref: str, viewer: OptionalViewer) -> int:
-    """`me` is the caller (a token is needed); anything that is not an id names nobody."""
-    if user_ref == "me":
-        if viewer is None:
-            raise InvalidToken("`me` needs a bearer token.")
-        return viewer.id
-    user_id = parse_id(user_ref)
-    if user_id is None:
-        raise UserNotFound()
-    return user_id
 
 
 def _view(user: UserAccount, followed_by_me: bool | None, viewer: OptionalViewer) -> UserProfile:
@@ -41,12 +23,11 @@ def _view(user: UserAccount, followed_by_me: bool | None, viewer: OptionalViewer
 @router.get(
     "/{user_id}",
     response_model=UserPrivate | UserPublic,
-    response_model_exclude_none=True,
     responses=problem_docs(401, 404),
 )
 async def get_user(user_id: UserRef, session: SessionDep, viewer: OptionalViewer) -> UserProfile:
     """A profile; the owner (`me`) also sees their email."""
-    target = _resolve(user_id, viewer)
+    target = resolve_user(user_id, viewer)
     user, followed_by_me = await service.get_profile(session, user_id=target, viewer_id=viewer.id if viewer else None)
     return _view(user, followed_by_me, viewer)
 
@@ -54,7 +35,7 @@ async def get_user(user_id: UserRef, session: SessionDep, viewer: OptionalViewer
 @router.put("/{user_id}", response_model=UserPrivate, responses=problem_docs(401, 403, 404, 409))
 async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep, viewer: CurrentViewer) -> UserPrivate:
     """Change your username or bio; omitted fields stay as they are."""
-    if _resolve(user_id, viewer) != viewer.id:
+    if resolve_user(user_id, viewer) != viewer.id:
         raise Forbidden("You can only change your own profile.")
     user = await service.update_profile(session, user_id=viewer.id, changes=body)
     return UserPrivate.model_validate(user)
@@ -63,26 +44,27 @@ async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep
 @router.post(
     "/{user_id}/follow",
     response_model=UserPublic,
-    response_model_exclude_none=True,
     responses=problem_docs(401, 404),
 )
 async def follow(user_id: UserRef, session: SessionDep, viewer: CurrentViewer) -> UserProfile:
     """Follow a user (idempotent); answers with their profile."""
-    user, followed_by_me = await service.follow(session, follower_id=viewer.id, followed_id=_resolve(user_id, viewer))
+    followed_id = resolve_user(user_id, viewer)
+    user, followed_by_me = await service.follow(session, follower_id=viewer.id, followed_id=followed_id)
     return _view(user, followed_by_me, viewer)
 
 
 @router.delete("/{user_id}/follow", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401, 404))
 async def unfollow(user_id: UserRef, session: SessionDep, viewer: CurrentViewer) -> None:
     """Stop following a user (idempotent)."""
-    await service.unfollow(session, follower_id=viewer.id, followed_id=_resolve(user_id, viewer))
+    await service.unfollow(session, follower_id=viewer.id, followed_id=resolve_user(user_id, viewer))
 
 
 async def _follow_page(
     user_ref: str, session: SessionDep, viewer: OptionalViewer, limit: int, cursor: str | None, *, followers: bool
 ) -> Page[UserSummary]:
+    user_id, before = resolve_user(user_ref, viewer), decode_id_cursor(cursor)
     items, next_cursor = await service.follow_page(
-        session, user_id=_resolve(user_ref, viewer), followers=followers, before=decode_id_cursor(cursor), limit=limit
+        session, user_id=user_id, followers=followers, before=before, limit=limit
     )
     return Page(items=items, next_cursor=next_cursor)
 

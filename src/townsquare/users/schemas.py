@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints, field_validator
 
-from townsquare.kit.schemas import Id, RequestModel, ResponseModel, Timestamp
+from townsquare.kit.schemas import Id, RequestModel, ResponseModel, Timestamp, ViewerFlag
 
 Username = Annotated[str, StringConstraints(min_length=3, max_length=30, pattern=r"^[A-Za-z0-9_]+$")]
 Bio = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
@@ -22,7 +22,7 @@ class UserProfile(UserSummary):
 
 
 class UserPublic(UserProfile):
-    followed_by_me: bool | None = None  # present only when the request carries a token
+    followed_by_me: ViewerFlag = None
 
 
 class UserPrivate(UserProfile):

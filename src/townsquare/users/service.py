@@ -64,22 +64,30 @@ async def unfollow(session: AsyncSession, *, follower_id: int, followed_id: int)
     await repository.unfollow(session, follower_id=follower_id, followed_id=followed_id)
 
 
+async def ensure_exists(session: AsyncSession, *, user_id: int) -> None:
+    if await repository.get(session, user_id) is None:
+        raise UserNotFound()
+
+
 async def follow_page(
     session: AsyncSession, *, user_id: int, followers: bool, before: int | None, limit: int
 ) -> tuple[list[UserSummary], str | None]:
-    if await repository.get(session, user_id) is None:
-        raise UserNotFound()
+    await ensure_exists(session, user_id=user_id)
     rows = await repository.follow_list(session, user_id, followers=followers, before=before, limit=limit)
     page, cursor = page_of(rows, limit, lambda row: int(row.follow_id))
     return [UserSummary(id=row.id, username=row.username) for row in page], cursor
 
 
-async def delete_user(session: AsyncSession, *, user_id: int) -> None:
-    """Remove the user and everything they made, keeping everyone else's counts exact."""
+async def lock(session: AsyncSession, *, user_id: int) -> None:
+    """Hold the user's row until commit: no follow, post, like or comment of theirs can start."""
     if not await repository.lock(session, user_id):
         raise UserNotFound()
+
+
+async def delete_user(session: AsyncSession, *, user_id: int) -> None:
+    """Remove the user and all their rows, keeping everyone else's follow counts exact."""
+    await lock(session, user_id=user_id)
     await repository.uncount_follows(session, user_id)
-    # Later domains (posts, likes, comments) take their rows off others' counters here.
     await repository.delete_user(session, user_id)
 
 

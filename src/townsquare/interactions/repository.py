@@ -1,0 +1,158 @@
+"""Every query of likes and comments.
+
+Each write changes its row and the post's counter in one statement, and the counter only
+when the row really changed (`ON CONFLICT DO NOTHING` / `DELETE ... RETURNING`), so
+repeated and concurrent requests keep counts exact. A post's counter row is the only row
+such a statement locks, so these writes cannot deadlock with each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townsquare.db.base import AnyRow
+from townsquare.interactions.models import Comment, PostLike
+from townsquare.users.models import UserAccount
+
+# Result: (changed, like_count); like_count is NULL when the post does not exist.
+_LIKE = text("""
+WITH liked AS (
+    INSERT INTO post_like (post_id, user_id) VALUES (:post, :user)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), counted AS (
+    UPDATE post SET like_count = like_count + 1
+    WHERE id = :post AND EXISTS (SELECT FROM liked)
+    RETURNING like_count
+)
+SELECT EXISTS (SELECT FROM liked),
+       COALESCE((SELECT like_count FROM counted), (SELECT like_count FROM post WHERE id = :post))
+""")
+
+_UNLIKE = text("""
+WITH unliked AS (
+    DELETE FROM post_like WHERE post_id = :post AND user_id = :user
+    RETURNING 1
+), counted AS (
+    UPDATE post SET like_count = like_count - 1
+    WHERE id = :post AND EXISTS (SELECT FROM unliked)
+    RETURNING like_count
+)
+SELECT EXISTS (SELECT FROM unliked),
+       COALESCE((SELECT like_count FROM counted), (SELECT like_count FROM post WHERE id = :post))
+""")
+
+_COMMENT = text("""
+WITH created AS (
+    INSERT INTO comment (post_id, author_id, content) VALUES (:post, :author, :content)
+    RETURNING id, post_id, author_id, content, created_at
+), counted AS (
+    UPDATE post SET comment_count = comment_count + 1 WHERE id = :post
+)
+SELECT created.*, user_account.username
+FROM created JOIN user_account ON user_account.id = created.author_id
+""")
+
+_UNCOMMENT = text("""
+WITH deleted AS (
+    DELETE FROM comment WHERE id = :comment RETURNING post_id
+)
+UPDATE post SET comment_count = comment_count - 1
+WHERE id = (SELECT post_id FROM deleted)
+""")
+
+
+async def like(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[bool, int | None]:
+    """(whether a like was added, the post's like count). IntegrityError if the post is gone."""
+    row = (await session.execute(_LIKE, {"post": post_id, "user": user_id})).one()
+    return bool(row[0]), row[1]
+
+
+async def unlike(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[bool, int | None]:
+    row = (await session.execute(_UNLIKE, {"post": post_id, "user": user_id})).one()
+    return bool(row[0]), row[1]
+
+
+async def likers(session: AsyncSession, post_id: int, *, before: int | None, limit: int) -> Sequence[AnyRow]:
+    """Who liked the post, newest like first: rows of (like_id, id, username)."""
+    statement = (
+        select(PostLike.id.label("like_id"), UserAccount.id, UserAccount.username)
+        .join(UserAccount, UserAccount.id == PostLike.user_id)
+        .where(PostLike.post_id == post_id)
+        .order_by(PostLike.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        statement = statement.where(PostLike.id < before)
+    rows: Sequence[AnyRow] = (await session.execute(statement)).all()
+    return rows
+
+
+async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, content: str) -> AnyRow:
+    """The new comment with its author's username. IntegrityError if the post is gone."""
+    params = {"post": post_id, "author": author_id, "content": content}
+    row: AnyRow = (await session.execute(_COMMENT, params)).one()
+    return row
+
+
+async def comments(session: AsyncSession, post_id: int, *, after: int | None, limit: int) -> Sequence[AnyRow]:
+    """The post's comments, oldest first."""
+    statement = (
+        select(
+            Comment.id, Comment.post_id, Comment.author_id, Comment.content, Comment.created_at, UserAccount.username
+        )
+        .join(UserAccount, UserAccount.id == Comment.author_id)
+        .where(Comment.post_id == post_id)
+        .order_by(Comment.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        statement = statement.where(Comment.id > after)
+    rows: Sequence[AnyRow] = (await session.execute(statement)).all()
+    return rows
+
+
+async def comment_authors(session: AsyncSession, comment_id: int) -> AnyRow | None:
+    """(author_id, post_id, post_author_id) of a comment."""
+    row: AnyRow | None = (
+        await session.execute(
+            text("""
+            SELECT comment.author_id, comment.post_id, post.author_id AS post_author_id
+            FROM comment JOIN post ON post.id = comment.post_id
+            WHERE comment.id = :comment
+            """),
+            {"comment": comment_id},
+        )
+    ).one_or_none()
+    return row
+
+
+async def delete_comment(session: AsyncSession, comment_id: int) -> None:
+    await session.execute(_UNCOMMENT, {"comment": comment_id})
+
+
+# A leaving user's likes and comments come off the counters of other people's posts (their
+# own posts go away whole). The rows are locked first, so that an unlike or comment deletion
+# racing the account deletion waits for it instead of decrementing the same counter twice.
+_FORGET_USER = (
+    text("SELECT count(*) FROM (SELECT FROM post_like WHERE user_id = :user FOR UPDATE) AS locked"),
+    text("SELECT count(*) FROM (SELECT FROM comment WHERE author_id = :user FOR UPDATE) AS locked"),
+    text("""
+    UPDATE post SET like_count = like_count - 1
+    FROM post_like
+    WHERE post_like.user_id = :user AND post.id = post_like.post_id AND post.author_id <> :user
+    """),
+    text("""
+    UPDATE post SET comment_count = comment_count - mine.n
+    FROM (SELECT post_id, count(*) AS n FROM comment WHERE author_id = :user GROUP BY post_id) AS mine
+    WHERE post.id = mine.post_id AND post.author_id <> :user
+    """),
+)
+
+
+async def uncount_user(session: AsyncSession, user_id: int) -> None:
+    for statement in _FORGET_USER:
+        await session.execute(statement, {"user": user_id})

@@ -1,0 +1,75 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from townsquare.auth.dependencies import CurrentViewer
+from townsquare.db.ids import parse_id
+from townsquare.db.session import SessionDep
+from townsquare.interactions import service
+from townsquare.interactions.errors import CommentNotFound
+from townsquare.interactions.schemas import CommentView, CommentWrite, LikeState
+from townsquare.kit.errors import problem_docs
+from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
+from townsquare.posts.router import PostRef, post_id_of
+from townsquare.users.schemas import UserSummary
+
+router = APIRouter(tags=["interactions"])
+
+CommentRef = Annotated[str, Path(description="A comment id.", max_length=20)]
+
+
+@router.post("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404))
+async def like(post_id: PostRef, session: SessionDep, viewer: CurrentViewer) -> LikeState:
+    """Like a post (idempotent: liking twice counts once)."""
+    return await service.like(session, post_id=post_id_of(post_id), user_id=viewer.id)
+
+
+@router.delete("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404))
+async def unlike(post_id: PostRef, session: SessionDep, viewer: CurrentViewer) -> LikeState:
+    """Take your like back (idempotent)."""
+    return await service.unlike(session, post_id=post_id_of(post_id), user_id=viewer.id)
+
+
+@router.get("/posts/{post_id}/likes", response_model=Page[UserSummary], responses=problem_docs(404))
+async def likers(
+    post_id: PostRef, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
+) -> Page[UserSummary]:
+    """Who liked a post, newest first."""
+    items, next_cursor = await service.likers_page(
+        session, post_id=post_id_of(post_id), before=decode_id_cursor(cursor), limit=limit
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/posts/{post_id}/comments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CommentView,
+    responses=problem_docs(401, 404),
+)
+async def add_comment(post_id: PostRef, body: CommentWrite, session: SessionDep, viewer: CurrentViewer) -> CommentView:
+    """Comment on a post."""
+    return await service.add_comment(session, post_id=post_id_of(post_id), author_id=viewer.id, content=body.content)
+
+
+@router.get("/posts/{post_id}/comments", response_model=Page[CommentView], responses=problem_docs(404))
+async def comments(
+    post_id: PostRef,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+) -> Page[CommentView]:
+    """A post's comments, oldest first."""
+    items, next_cursor = await service.comments_page(
+        session, post_id=post_id_of(post_id), after=decode_id_cursor(cursor), limit=limit
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401, 403, 404))
+async def delete_comment(comment_id: CommentRef, session: SessionDep, viewer: CurrentViewer) -> None:
+    """Delete a comment: yours, or any on your post."""
+    parsed = parse_id(comment_id)
+    if parsed is None:
+        raise CommentNotFound()
+    await service.delete_comment(session, comment_id=parsed, user_id=viewer.id)

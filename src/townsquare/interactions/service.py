@@ -1,0 +1,72 @@
+"""Likes and comments: idempotent, exactly counted, moderated by the post's author."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townsquare.interactions import repository
+from townsquare.interactions.errors import CommentNotFound, NotCommentModerator
+from townsquare.interactions.schemas import CommentView, LikeState, comment_view
+from townsquare.kit.pagination import page_of
+from townsquare.posts import service as posts_service
+from townsquare.posts.errors import PostNotFound
+from townsquare.users.schemas import UserSummary
+
+
+async def like(session: AsyncSession, *, post_id: int, user_id: int) -> LikeState:
+    try:
+        _, like_count = await repository.like(session, post_id=post_id, user_id=user_id)
+    except IntegrityError:  # the foreign key: no such post
+        raise PostNotFound() from None
+    assert like_count is not None
+    return LikeState(post_id=post_id, like_count=like_count, liked=True)
+
+
+async def unlike(session: AsyncSession, *, post_id: int, user_id: int) -> LikeState:
+    _, like_count = await repository.unlike(session, post_id=post_id, user_id=user_id)
+    if like_count is None:
+        raise PostNotFound()
+    return LikeState(post_id=post_id, like_count=like_count, liked=False)
+
+
+async def likers_page(
+    session: AsyncSession, *, post_id: int, before: int | None, limit: int
+) -> tuple[list[UserSummary], str | None]:
+    rows = await repository.likers(session, post_id, before=before, limit=limit)
+    if not rows:
+        await posts_service.ensure_exists(session, post_id=post_id)
+    page, cursor = page_of(rows, limit, lambda row: int(row.like_id))
+    return [UserSummary(id=row.id, username=row.username) for row in page], cursor
+
+
+async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, content: str) -> CommentView:
+    try:
+        row = await repository.add_comment(session, post_id=post_id, author_id=author_id, content=content)
+    except IntegrityError:
+        raise PostNotFound() from None
+    return comment_view(row)
+
+
+async def comments_page(
+    session: AsyncSession, *, post_id: int, after: int | None, limit: int
+) -> tuple[list[CommentView], str | None]:
+    rows = await repository.comments(session, post_id, after=after, limit=limit)
+    if not rows:
+        await posts_service.ensure_exists(session, post_id=post_id)
+    page, cursor = page_of(rows, limit, lambda row: int(row.id))
+    return [comment_view(row) for row in page], cursor
+
+
+async def delete_comment(session: AsyncSession, *, comment_id: int, user_id: int) -> None:
+    found = await repository.comment_authors(session, comment_id)
+    if found is None:
+        raise CommentNotFound()
+    if user_id not in (found.author_id, found.post_author_id):
+        raise NotCommentModerator()
+    await repository.delete_comment(session, comment_id)
+
+
+async def uncount_user(session: AsyncSession, *, user_id: int) -> None:
+    """Before an account is deleted: take its likes and comments off others' post counters."""
+    await repository.uncount_user(session, user_id)

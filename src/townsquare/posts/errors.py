@@ -1,0 +1,14 @@
+from townsquare.kit.errors import Forbidden, NotFound
+
+
+class PostNotFound(NotFound):
+    code = "post-not-found"
+    title = "Post not found"
+
+
+class NotPostAuthor(Forbidden):
+    code = "not-post-author"
+    title = "Not the author"
+
+    def __init__(self) -> None:
+        super().__init__("Only the author can change or delete this post.")

@@ -1,0 +1,81 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from townsquare.auth.dependencies import CurrentViewer, OptionalViewer
+from townsquare.db.ids import parse_id
+from townsquare.db.session import SessionDep
+from townsquare.kit.errors import problem_docs
+from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
+from townsquare.posts import service
+from townsquare.posts.errors import PostNotFound
+from townsquare.posts.schemas import PostView, PostWrite
+from townsquare.users.dependencies import UserRef, resolve_user
+
+router = APIRouter(tags=["posts"])
+
+PostRef = Annotated[str, Path(description="A post id.", max_length=20)]
+
+
+def post_id_of(post_ref: str) -> int:
+    post_id = parse_id(post_ref)
+    if post_id is None:
+        raise PostNotFound()
+    return post_id
+
+
+@router.post(
+    "/posts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PostView,
+    responses=problem_docs(401),
+)
+async def create_post(body: PostWrite, session: SessionDep, viewer: CurrentViewer) -> PostView:
+    """Publish a post; it is in your followers' feeds as soon as this answers."""
+    return await service.create_post(session, author_id=viewer.id, content=body.content)
+
+
+@router.get("/posts/{post_id}", response_model=PostView, responses=problem_docs(404))
+async def get_post(post_id: PostRef, session: SessionDep, viewer: OptionalViewer) -> PostView:
+    """A post; with a token it says whether you liked it."""
+    return await service.get_post(session, post_id=post_id_of(post_id), viewer_id=viewer.id if viewer else None)
+
+
+@router.put(
+    "/posts/{post_id}",
+    response_model=PostView,
+    responses=problem_docs(401, 403, 404),
+)
+async def edit_post(post_id: PostRef, body: PostWrite, session: SessionDep, viewer: CurrentViewer) -> PostView:
+    """Change your post's text."""
+    return await service.edit_post(session, post_id=post_id_of(post_id), editor_id=viewer.id, content=body.content)
+
+
+@router.delete("/posts/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401, 403, 404))
+async def delete_post(post_id: PostRef, session: SessionDep, viewer: CurrentViewer) -> None:
+    """Delete your post with its likes and comments."""
+    await service.delete_post(session, post_id=post_id_of(post_id), user_id=viewer.id)
+
+
+@router.get(
+    "/users/{user_id}/posts",
+    response_model=Page[PostView],
+    tags=["users"],
+    responses=problem_docs(401, 404),
+)
+async def user_posts(
+    user_id: UserRef,
+    session: SessionDep,
+    viewer: OptionalViewer,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Page[PostView]:
+    """A user's posts, newest first."""
+    items, next_cursor = await service.author_page(
+        session,
+        author_id=resolve_user(user_id, viewer),
+        viewer_id=viewer.id if viewer else None,
+        before=decode_id_cursor(cursor),
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=next_cursor)

@@ -1,0 +1,57 @@
+"""The rules of posts: only the author edits or deletes; counts change with the rows."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townsquare.kit.pagination import page_of
+from townsquare.posts import repository
+from townsquare.posts.errors import NotPostAuthor, PostNotFound
+from townsquare.posts.schemas import PostView, post_view
+from townsquare.users import service as users_service
+
+
+async def create_post(session: AsyncSession, *, author_id: int, content: str) -> PostView:
+    post_id = await repository.create(session, author_id=author_id, content=content)
+    return await get_post(session, post_id=post_id, viewer_id=author_id)
+
+
+async def get_post(session: AsyncSession, *, post_id: int, viewer_id: int | None) -> PostView:
+    row = await repository.get_view(session, post_id, viewer_id)
+    if row is None:
+        raise PostNotFound()
+    return post_view(row)
+
+
+async def edit_post(session: AsyncSession, *, post_id: int, editor_id: int, content: str) -> PostView:
+    await _check_author(session, post_id=post_id, user_id=editor_id)
+    await repository.update_content(session, post_id=post_id, content=content)
+    return await get_post(session, post_id=post_id, viewer_id=editor_id)
+
+
+async def delete_post(session: AsyncSession, *, post_id: int, user_id: int) -> None:
+    await _check_author(session, post_id=post_id, user_id=user_id)
+    await repository.delete(session, post_id)
+
+
+async def author_page(
+    session: AsyncSession, *, author_id: int, viewer_id: int | None, before: int | None, limit: int
+) -> tuple[list[PostView], str | None]:
+    rows = await repository.author_posts(session, author_id, viewer_id=viewer_id, before=before, limit=limit)
+    if not rows:
+        await users_service.ensure_exists(session, user_id=author_id)  # an empty page, or no such user?
+    page, cursor = page_of(rows, limit, lambda row: int(row.id))
+    return [post_view(row) for row in page], cursor
+
+
+async def ensure_exists(session: AsyncSession, *, post_id: int) -> None:
+    if await repository.author_of(session, post_id) is None:
+        raise PostNotFound()
+
+
+async def _check_author(session: AsyncSession, *, post_id: int, user_id: int) -> None:
+    author_id = await repository.author_of(session, post_id)
+    if author_id is None:
+        raise PostNotFound()
+    if author_id != user_id:
+        raise NotPostAuthor()
