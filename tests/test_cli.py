@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -67,3 +69,29 @@ def test_bad_configuration_is_a_clear_message_not_a_traceback(tmp_path: Path) ->
     assert result.returncode != 0
     assert "JWT_SECRET" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_make_run_without_database_url_starts_and_stops_the_embedded_database() -> None:
+    data_dir = Path(".data") / f"test-cli-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TOWNSQUARE_DATABASE_URL")}
+    env["TOWNSQUARE_DATA_DIR"] = str(data_dir)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "townsquare", "run", "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/readyz", process, timeout=120)
+            assert (data_dir / "postgres" / "data" / "postmaster.pid").exists()
+        finally:
+            process.send_signal(signal.SIGINT)
+            output, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, output.decode()
+        # Ctrl-C stopped the API, then the database.
+        assert not (data_dir / "postgres" / "data" / "postmaster.pid").exists()
+        assert "embedded PostgreSQL stopped" in output.decode()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.database = Database(database_url, settings.db)
+        await app.state.passwords.warm_up()
         try:
             yield
         finally:

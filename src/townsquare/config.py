@@ -6,12 +6,14 @@ Nested groups use a double underscore: `TOWNSQUARE_AUTH__ACCESS_TOKEN_TTL=600`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,7 +48,7 @@ class DatabaseSettings(BaseModel):
 
 class AuthSettings(BaseModel):
     jwt_secret: SecretStr | None = None
-    jwt_algorithm: str = "HS256"
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     issuer: str = "townsquare"
     audience: str = "townsquare-api"
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
@@ -111,17 +113,22 @@ def secret_problem(secret: SecretStr | None) -> str | None:
 
 def _development_secret(data_dir: Path) -> str:
     path = data_dir / "jwt-secret"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting at once must not overwrite each other's secret.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value)
+    if not path.exists():
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: processes starting
+        # at once never read a half-written secret, and the first link wins.
+        fd, temporary = tempfile.mkstemp(dir=data_dir, prefix=".jwt-secret-")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    value = path.read_text().strip()
+    problem = secret_problem(SecretStr(value))
+    if problem is not None:
+        raise ValueError(f"{path} {problem}; delete it to have a new one generated")
     return value
 
 

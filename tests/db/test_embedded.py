@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -23,6 +24,8 @@ def scratch() -> Iterator[Path]:
     path.mkdir(parents=True)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()  # only once the last test's directory is gone
 
 
 def test_private_socket_no_tcp_and_data_survives_a_restart(scratch: Path) -> None:

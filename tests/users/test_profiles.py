@@ -33,7 +33,8 @@ async def test_me_is_the_private_view(client: AsyncClient) -> None:
         body = (await client.get(path, headers=alice.headers)).json()
         assert body["email"] == alice.email
         assert body["id"] == alice.id
-        assert "hashed_password" not in body
+        assert body["followed_by_me"] is False
+        assert body.keys() == PUBLIC_FIELDS | {"email", "followed_by_me"}
 
 
 async def test_me_without_token_is_401(client: AsyncClient) -> None:
@@ -115,7 +116,9 @@ async def test_mass_assignment_and_invalid_updates_are_422(client: AsyncClient, 
     assert (await client.get("/users/me", headers=alice.headers)).json() == before
 
 
-async def test_updated_at_is_not_exposed_but_profile_is_consistent(client: AsyncClient) -> None:
+async def test_empty_update_changes_nothing_and_exposes_no_internals(client: AsyncClient) -> None:
     alice = await make_account(client)
+    before = (await client.get("/users/me", headers=alice.headers)).json()
     body = (await client.put("/users/me", headers=alice.headers, json={})).json()
-    assert body["username"] == alice.username
+    assert body == before
+    assert body.keys() == PUBLIC_FIELDS | {"email", "followed_by_me"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -62,6 +62,9 @@ async def _viewer(viewer: Annotated[Viewer | None, Depends(_optional_viewer)]) -
         raise InvalidToken("This endpoint needs a bearer token.")
     return viewer
 
+
+# For routes that take a token but do not need one: OpenAPI then says "optional" ({}).
+OPTIONAL_AUTH: dict[str, Any] = {"security": [{}, {"OAuth2PasswordBearer": []}]}
 
 CurrentViewer = Annotated[Viewer, Depends(_viewer)]
 OptionalViewer = Annotated[Viewer | None, Depends(_optional_viewer)]

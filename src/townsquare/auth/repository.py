@@ -24,22 +24,23 @@ async def add_token(session: AsyncSession, *, session_id: int, token_hash: bytes
     await session.execute(insert(RefreshToken).values(session_id=session_id, token_hash=token_hash))
 
 
-async def lock_token(session: AsyncSession, token_hash: bytes) -> tuple[RefreshToken, RefreshSession] | None:
-    """The token and its session, the session locked so that one refresh runs at a time."""
-    statement = (
-        select(RefreshToken, RefreshSession)
-        .join(RefreshSession, RefreshSession.id == RefreshToken.session_id)
-        .where(RefreshToken.token_hash == token_hash)
-        .with_for_update(of=RefreshSession)
-    )
-    row = (await session.execute(statement)).one_or_none()
-    return None if row is None else (row[0], row[1])
+async def lock_session_of(session: AsyncSession, token_hash: bytes) -> RefreshSession | None:
+    """The token's session, locked until commit: refreshes, logouts and password changes of
+    one session run one at a time, and all of them lock the session before its tokens."""
+    token_session = select(RefreshToken.session_id).where(RefreshToken.token_hash == token_hash).scalar_subquery()
+    statement = select(RefreshSession).where(RefreshSession.id == token_session).with_for_update()
+    return await session.scalar(statement)
 
 
-async def mark_rotated(session: AsyncSession, token_hash: bytes) -> None:
-    await session.execute(
-        update(RefreshToken).where(RefreshToken.token_hash == token_hash).values(rotated_at=func.now())
+async def claim_token(session: AsyncSession, token_hash: bytes) -> bool:
+    """Mark the token used; False if it already was (it is being replayed)."""
+    claimed = await session.scalar(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == token_hash, RefreshToken.rotated_at.is_(None))
+        .values(rotated_at=func.now())
+        .returning(RefreshToken.session_id)
     )
+    return claimed is not None
 
 
 async def delete_session(session: AsyncSession, session_id: int) -> None:

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from townsquare.auth import service
@@ -47,13 +47,17 @@ async def refresh(body: RefreshRequest, session: SessionDep, tokens: TokensDep) 
     return _pair(await service.refresh(session, tokens, refresh_token=body.refresh_token))
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401))
+@router.post(
+    "/auth/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=problem_docs(401)
+)
 async def logout(viewer: CurrentViewer, session: SessionDep) -> None:
     """End this session: its refresh token and access tokens stop working at once."""
     await service.logout(session, session_id=viewer.session_id)
 
 
-@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401, 403))
+@router.post(
+    "/auth/password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=problem_docs(401, 403)
+)
 async def change_password(
     body: PasswordChange, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep
 ) -> None:
@@ -63,7 +67,13 @@ async def change_password(
     )
 
 
-@router.delete("/users/me", status_code=status.HTTP_204_NO_CONTENT, tags=["users"], responses=problem_docs(401, 403))
+@router.delete(
+    "/users/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    tags=["users"],
+    responses=problem_docs(401, 403),
+)
 async def delete_account(
     body: AccountDeletion, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep
 ) -> None:

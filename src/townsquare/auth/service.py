@@ -34,12 +34,20 @@ async def register(
 async def login(
     session: AsyncSession, passwords: Passwords, tokens: TokenIssuer, *, login: str, password: str
 ) -> IssuedTokens:
-    user = await users_service.find_by_login(session, login) if len(login) <= 320 else None
-    if len(password) > MAX_PASSWORD_LENGTH:
+    # PostgreSQL text cannot hold NUL, and no stored name or address is that long.
+    user = await users_service.find_by_login(session, login) if len(login) <= 320 and "\x00" not in login else None
+    if len(password) > MAX_PASSWORD_LENGTH or "\x00" in password:
         raise InvalidCredentials()
     # Unknown accounts are verified against a dummy hash: same work, same answer.
     valid, new_hash = await passwords.verify(password, user.hashed_password if user else None)
     if user is None or not valid:
+        raise InvalidCredentials()
+    # Verifying took tens of milliseconds: if the password changed or the account was deleted
+    # meanwhile, this login must not create a session that outlives that. The row stays
+    # share-locked until commit, so neither can happen until the session exists.
+    if not await users_service.hold_credentials(
+        session, user_id=user.id, hashed_password=user.hashed_password, for_update=new_hash is not None
+    ):
         raise InvalidCredentials()
     if new_hash is not None:  # stored with weaker parameters than we use now
         await users_service.set_password_hash(session, user_id=user.id, hashed_password=new_hash)
@@ -48,19 +56,17 @@ async def login(
 
 async def refresh(session: AsyncSession, tokens: TokenIssuer, *, refresh_token: str) -> IssuedTokens:
     token_hash = hash_refresh_token(refresh_token)
-    found = await repository.lock_token(session, token_hash)
-    if found is None:
+    login_session = await repository.lock_session_of(session, token_hash)
+    if login_session is None:
         raise InvalidToken("The refresh token is not valid.")
-    token, login_session = found
-    if token.rotated_at is not None:
+    if not await repository.claim_token(session, token_hash):
         # A rotated token came back: it was stolen, or the client is broken. End the session,
-        # and commit that even though the request fails.
+        # and commit that although the request fails (the request's rollback would undo it).
         await repository.delete_session(session, login_session.id)
         await session.commit()
         raise InvalidToken("The refresh token was already used; the session has been ended.")
     if login_session.expires_at <= datetime.now(UTC):
         raise InvalidToken("The session has expired.")
-    await repository.mark_rotated(session, token_hash)
     new_token, new_hash = new_refresh_token()
     await repository.add_token(session, session_id=login_session.id, token_hash=new_hash)
     return IssuedTokens(

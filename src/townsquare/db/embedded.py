@@ -50,7 +50,10 @@ class EmbeddedPostgres:
         self.root = root.resolve()
         self.pgdata = self.root / "data"
         self.logfile = self.root / "server.log"
+        # The pid of the process that owns (and will stop) the running server.
+        self.owner_file = self.root / "owner.pid"
         self.started_here = False
+        self._temporary_socket_dir: Path | None = None
         self._account = _service_account() if os.geteuid() == 0 else None
 
     def start(self) -> None:
@@ -59,7 +62,14 @@ class EmbeddedPostgres:
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb()
         if self._is_running():
-            log.info("embedded PostgreSQL already running in %s; using it", self.pgdata)
+            if _alive(self._owner()):
+                log.info(
+                    "embedded PostgreSQL already running in %s (owned by pid %s); using it", self.pgdata, self._owner()
+                )
+                return
+            # Left behind by a process that was killed: adopt it, and stop it when we stop.
+            log.info("adopting the embedded PostgreSQL left running in %s", self.pgdata)
+            self._own()
             return
         socket_dir = self._socket_dir()
         options = f"-c listen_addresses='' -c unix_socket_directories='{socket_dir}' -c unix_socket_permissions=0700"
@@ -67,7 +77,7 @@ class EmbeddedPostgres:
             ["pg_ctl", "-D", str(self.pgdata), "-l", str(self.logfile), "-o", options, "-w", "-t", "60", "start"],
             failure="could not start the embedded PostgreSQL",
         )
-        self.started_here = True
+        self._own()
 
     def stop(self) -> None:
         """Stop the server if this process started it (fast shutdown: rolls back open work)."""
@@ -75,6 +85,10 @@ class EmbeddedPostgres:
             return
         self._run(["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop"], failure="could not stop PostgreSQL")
         self.started_here = False
+        self.owner_file.unlink(missing_ok=True)
+        if self._temporary_socket_dir is not None:
+            shutil.rmtree(self._temporary_socket_dir, ignore_errors=True)
+        log.info("embedded PostgreSQL stopped")
 
     def url(self, database: str) -> str:
         return f"postgresql://{SUPERUSER}@/{database}?host={self._running_socket_dir()}"
@@ -89,10 +103,22 @@ class EmbeddedPostgres:
 
     # -- internals -----------------------------------------------------------------------
 
+    def _own(self) -> None:
+        self.owner_file.write_text(str(os.getpid()))
+        self.started_here = True
+
+    def _owner(self) -> int | None:
+        try:
+            return int(self.owner_file.read_text())
+        except (OSError, ValueError):
+            return None
+
     def _prepare_directories(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.root.chmod(0o700)
         if self._account is not None:
+            # The service account must pass through the data directory, not list or read it.
+            self.root.parent.chmod(0o711)
             uid, gid = self._account
             os.chown(self.root, uid, gid)
             if self.pgdata.exists():
@@ -130,6 +156,7 @@ class EmbeddedPostgres:
             directory.mkdir(mode=0o700, exist_ok=True)
         else:
             directory = Path(tempfile.mkdtemp(prefix="townsquare-pg-"))  # created 0700
+            self._temporary_socket_dir = directory
         directory.chmod(0o700)
         if self._account is not None:
             os.chown(directory, *self._account)
@@ -172,6 +199,18 @@ class EmbeddedPostgres:
             return {}
         uid, gid = self._account
         return {"user": uid, "group": gid, "extra_groups": []}
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None or pid == os.getpid():
+        return pid is not None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _service_account() -> tuple[int, int]:

@@ -28,6 +28,8 @@ class Database:
             max_overflow=settings.max_overflow,
             pool_timeout=settings.pool_timeout,
             echo=settings.echo,
+            # Parameters hold password hashes and private data: keep them out of errors and logs.
+            hide_parameters=True,
             connect_args={
                 "connect_timeout": settings.connect_timeout,
                 "options": f"-c statement_timeout={settings.statement_timeout_ms}",

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from townsquare.auth.dependencies import CurrentViewer
 from townsquare.db.ids import parse_id
@@ -66,7 +66,12 @@ async def comments(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401, 403, 404))
+@router.delete(
+    "/comments/{comment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_docs(401, 403, 404),
+)
 async def delete_comment(comment_id: CommentRef, session: SessionDep, viewer: CurrentViewer) -> None:
     """Delete a comment: yours, or any on your post."""
     parsed = parse_id(comment_id)

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -89,13 +90,6 @@ class InvalidRequest(DomainError):
         self.loc = list(loc)
 
 
-class Unavailable(DomainError):
-    status = 503
-    code = "unavailable"
-    title = "Service unavailable"
-    headers: ClassVar[Mapping[str, str]] = {"Retry-After": "1"}
-
-
 def problem_response(
     status: int,
     *,
@@ -154,10 +148,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    # Connection-level failures (database down, restarting, pool exhausted) are the
-    # client's cue to retry; anything else from the database is a bug and a 500.
-    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
-        log.warning("database unavailable: %s", type(exc.orig).__name__ if isinstance(exc, DBAPIError) else exc)
+    # Connection-level failures (database down or restarting, no free connection in the pool,
+    # a deadlock victim) are the client's cue to retry; anything else is a bug and a 500.
+    if isinstance(exc, OperationalError | PoolTimeout) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        log.warning("database unavailable: %s", type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__)
         return problem_response(
             503,
             detail="The database is unavailable; try again shortly.",
@@ -177,6 +171,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

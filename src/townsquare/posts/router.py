@@ -1,8 +1,8 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Response, status
 
-from townsquare.auth.dependencies import CurrentViewer, OptionalViewer
+from townsquare.auth.dependencies import OPTIONAL_AUTH, CurrentViewer, OptionalViewer
 from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
@@ -35,7 +35,7 @@ async def create_post(body: PostWrite, session: SessionDep, viewer: CurrentViewe
     return await service.create_post(session, author_id=viewer.id, content=body.content)
 
 
-@router.get("/posts/{post_id}", response_model=PostView, responses=problem_docs(404))
+@router.get("/posts/{post_id}", openapi_extra=OPTIONAL_AUTH, response_model=PostView, responses=problem_docs(404))
 async def get_post(post_id: PostRef, session: SessionDep, viewer: OptionalViewer) -> PostView:
     """A post; with a token it says whether you liked it."""
     return await service.get_post(session, post_id=post_id_of(post_id), viewer_id=viewer.id if viewer else None)
@@ -51,7 +51,12 @@ async def edit_post(post_id: PostRef, body: PostWrite, session: SessionDep, view
     return await service.edit_post(session, post_id=post_id_of(post_id), editor_id=viewer.id, content=body.content)
 
 
-@router.delete("/posts/{post_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401, 403, 404))
+@router.delete(
+    "/posts/{post_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_docs(401, 403, 404),
+)
 async def delete_post(post_id: PostRef, session: SessionDep, viewer: CurrentViewer) -> None:
     """Delete your post with its likes and comments."""
     await service.delete_post(session, post_id=post_id_of(post_id), user_id=viewer.id)
@@ -59,6 +64,7 @@ async def delete_post(post_id: PostRef, session: SessionDep, viewer: CurrentView
 
 @router.get(
     "/users/{user_id}/posts",
+    openapi_extra=OPTIONAL_AUTH,
     response_model=Page[PostView],
     tags=["users"],
     responses=problem_docs(401, 404),

@@ -1,4 +1,4 @@
-from townsquare.kit.errors import Conflict, InvalidRequest, NotFound
+from townsquare.kit.errors import Conflict, Forbidden, InvalidRequest, NotFound
 
 
 class UserNotFound(NotFound):
@@ -28,3 +28,11 @@ class CannotFollowSelf(InvalidRequest):
 
     def __init__(self) -> None:
         super().__init__("You cannot follow yourself.", loc=("path", "user_id"))
+
+
+class NotProfileOwner(Forbidden):
+    code = "not-profile-owner"
+    title = "Not your profile"
+
+    def __init__(self) -> None:
+        super().__init__("You can only change your own profile.")

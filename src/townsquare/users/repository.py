@@ -67,9 +67,13 @@ async def update_user(session: AsyncSession, user_id: int, values: dict[str, Any
     return await session.scalar(statement)
 
 
-# Both counters change in one statement, only when the follow row was really inserted or
-# deleted. `id = ANY(...)` visits the two user rows in index order, so two transactions
-# (A follows B while B follows A) lock them in the same order and cannot deadlock.
+# Lock order, everywhere: user rows in id order first, follow rows after. Transactions
+# that follow, unfollow and delete accounts at once then cannot wait on each other in a cycle.
+_LOCK_PAIR = text(
+    "SELECT id FROM user_account WHERE id = ANY(ARRAY[:follower, :followed]::bigint[]) ORDER BY id FOR NO KEY UPDATE"
+)
+
+# Both counters change in one statement, only when the follow row was really inserted or deleted.
 _FOLLOW = text("""
 WITH inserted AS (
     INSERT INTO follow (follower_id, followed_id) VALUES (:follower, :followed)
@@ -96,12 +100,16 @@ WHERE id = ANY(ARRAY[:follower, :followed]::bigint[]) AND EXISTS (SELECT FROM de
 
 async def follow(session: AsyncSession, *, follower_id: int, followed_id: int) -> bool:
     """Insert the follow if missing; True when it was new. IntegrityError if a user is gone."""
-    result = await session.execute(_FOLLOW, {"follower": follower_id, "followed": followed_id})
+    params = {"follower": follower_id, "followed": followed_id}
+    await session.execute(_LOCK_PAIR, params)
+    result = await session.execute(_FOLLOW, params)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def unfollow(session: AsyncSession, *, follower_id: int, followed_id: int) -> bool:
-    result = await session.execute(_UNFOLLOW, {"follower": follower_id, "followed": followed_id})
+    params = {"follower": follower_id, "followed": followed_id}
+    await session.execute(_LOCK_PAIR, params)
+    result = await session.execute(_UNFOLLOW, params)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -125,13 +133,32 @@ async def follow_list(
     return (await session.execute(statement)).all()
 
 
-async def lock(session: AsyncSession, user_id: int) -> bool:
-    """Lock the user row until commit; False if it does not exist."""
-    locked = await session.scalar(select(UserAccount.id).where(UserAccount.id == user_id).with_for_update())
-    return locked is not None
+async def lock_if_password(session: AsyncSession, user_id: int, hashed_password: str, *, exclusive: bool) -> bool:
+    statement = (
+        select(UserAccount.id)
+        .where(UserAccount.id == user_id, UserAccount.hashed_password == hashed_password)
+        .with_for_update(read=not exclusive, key_share=exclusive)
+    )
+    return await session.scalar(statement) is not None
 
 
-# Run with the user row locked (see `lock`), so no follow of or by them can start meanwhile.
+_LOCK_WITH_FOLLOWS = text("""
+SELECT id FROM user_account
+WHERE id = :user
+   OR id IN (SELECT followed_id FROM follow WHERE follower_id = :user)
+   OR id IN (SELECT follower_id FROM follow WHERE followed_id = :user)
+ORDER BY id
+FOR UPDATE
+""")
+
+
+async def lock_with_follows(session: AsyncSession, user_id: int) -> bool:
+    """Lock, in id order, the user and everyone they follow or are followed by; False if gone."""
+    locked = (await session.execute(_LOCK_WITH_FOLLOWS, {"user": user_id})).scalars().all()
+    return user_id in locked
+
+
+# Run with the rows locked (see `lock_with_follows`), so no follow of or by them can start meanwhile.
 _UNCOUNT_FOLLOWS = (
     text("""
     UPDATE user_account SET followers_count = followers_count - 1

@@ -1,8 +1,8 @@
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
-from townsquare.auth.dependencies import CurrentViewer, OptionalViewer
+from townsquare.auth.dependencies import OPTIONAL_AUTH, CurrentViewer, OptionalViewer
 from townsquare.db.session import SessionDep
-from townsquare.kit.errors import Forbidden, problem_docs
+from townsquare.kit.errors import problem_docs
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
 from townsquare.users import service
 from townsquare.users.dependencies import UserRef, resolve_user
@@ -14,7 +14,8 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 def _view(user: UserAccount, followed_by_me: bool | None, viewer: OptionalViewer) -> UserProfile:
     if viewer is not None and viewer.id == user.id:
-        return UserPrivate.model_validate(user)  # the owner sees their own private fields
+        # The owner sees their private fields; nobody follows themselves.
+        return UserPrivate.model_validate(user).model_copy(update={"followed_by_me": False})
     view = UserPublic.model_validate(user)
     view.followed_by_me = followed_by_me
     return view
@@ -22,6 +23,7 @@ def _view(user: UserAccount, followed_by_me: bool | None, viewer: OptionalViewer
 
 @router.get(
     "/{user_id}",
+    openapi_extra=OPTIONAL_AUTH,
     response_model=UserPrivate | UserPublic,
     responses=problem_docs(401, 404),
 )
@@ -35,10 +37,10 @@ async def get_user(user_id: UserRef, session: SessionDep, viewer: OptionalViewer
 @router.put("/{user_id}", response_model=UserPrivate, responses=problem_docs(401, 403, 404, 409))
 async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep, viewer: CurrentViewer) -> UserPrivate:
     """Change your username or bio; omitted fields stay as they are."""
-    if resolve_user(user_id, viewer) != viewer.id:
-        raise Forbidden("You can only change your own profile.")
-    user = await service.update_profile(session, user_id=viewer.id, changes=body)
-    return UserPrivate.model_validate(user)
+    user = await service.update_profile(
+        session, user_id=resolve_user(user_id, viewer), editor_id=viewer.id, changes=body
+    )
+    return UserPrivate.model_validate(user).model_copy(update={"followed_by_me": False})
 
 
 @router.post(
@@ -53,7 +55,12 @@ async def follow(user_id: UserRef, session: SessionDep, viewer: CurrentViewer) -
     return _view(user, followed_by_me, viewer)
 
 
-@router.delete("/{user_id}/follow", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(401, 404))
+@router.delete(
+    "/{user_id}/follow",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_docs(401, 404),
+)
 async def unfollow(user_id: UserRef, session: SessionDep, viewer: CurrentViewer) -> None:
     """Stop following a user (idempotent)."""
     await service.unfollow(session, follower_id=viewer.id, followed_id=resolve_user(user_id, viewer))
@@ -69,7 +76,12 @@ async def _follow_page(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{user_id}/followers", response_model=Page[UserSummary], responses=problem_docs(401, 404))
+@router.get(
+    "/{user_id}/followers",
+    openapi_extra=OPTIONAL_AUTH,
+    response_model=Page[UserSummary],
+    responses=problem_docs(401, 404),
+)
 async def followers(
     user_id: UserRef,
     session: SessionDep,
@@ -81,7 +93,12 @@ async def followers(
     return await _follow_page(user_id, session, viewer, limit, cursor, followers=True)
 
 
-@router.get("/{user_id}/following", response_model=Page[UserSummary], responses=problem_docs(401, 404))
+@router.get(
+    "/{user_id}/following",
+    openapi_extra=OPTIONAL_AUTH,
+    response_model=Page[UserSummary],
+    responses=problem_docs(401, 404),
+)
 async def following(
     user_id: UserRef,
     session: SessionDep,

@@ -1,6 +1,7 @@
 from typing import Annotated, Any
 
 from pydantic import StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from townsquare.kit.schemas import Id, RequestModel, ResponseModel, Timestamp, ViewerFlag
 
@@ -25,7 +26,7 @@ class UserPublic(UserProfile):
     followed_by_me: ViewerFlag = None
 
 
-class UserPrivate(UserProfile):
+class UserPrivate(UserPublic):
     """What only the owner sees."""
 
     email: str
@@ -34,8 +35,8 @@ class UserPrivate(UserProfile):
 class ProfileUpdate(RequestModel):
     """Any of the fields; omitted ones stay as they are."""
 
-    username: Username | None = None
-    bio: Bio | None = None
+    username: Username | SkipJsonSchema[None] = None
+    bio: Bio | SkipJsonSchema[None] = None
 
     @field_validator("username", "bio", mode="before")
     @classmethod

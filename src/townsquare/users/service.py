@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.kit.pagination import page_of
 from townsquare.users import repository
-from townsquare.users.errors import CannotFollowSelf, EmailTaken, UsernameTaken, UserNotFound
+from townsquare.users.errors import CannotFollowSelf, EmailTaken, NotProfileOwner, UsernameTaken, UserNotFound
 from townsquare.users.models import UserAccount
 from townsquare.users.schemas import ProfileUpdate, UserSummary
 
@@ -27,6 +27,13 @@ async def find_by_login(session: AsyncSession, login: str) -> UserAccount | None
     return await repository.find_by_login(session, login)
 
 
+async def hold_credentials(
+    session: AsyncSession, *, user_id: int, hashed_password: str, for_update: bool = False
+) -> bool:
+    """Lock the account (shared, or exclusive to update it) if its hash is still `hashed_password`."""
+    return await repository.lock_if_password(session, user_id, hashed_password, exclusive=for_update)
+
+
 async def set_password_hash(session: AsyncSession, *, user_id: int, hashed_password: str) -> None:
     await repository.update_user(session, user_id, {"hashed_password": hashed_password})
 
@@ -38,7 +45,9 @@ async def get_profile(session: AsyncSession, *, user_id: int, viewer_id: int | N
     return found
 
 
-async def update_profile(session: AsyncSession, *, user_id: int, changes: ProfileUpdate) -> UserAccount:
+async def update_profile(session: AsyncSession, *, user_id: int, editor_id: int, changes: ProfileUpdate) -> UserAccount:
+    if user_id != editor_id:
+        raise NotProfileOwner()
     values = changes.model_dump(exclude_unset=True)
     try:
         user = await repository.update_user(session, user_id, values)
@@ -79,14 +88,16 @@ async def follow_page(
 
 
 async def lock(session: AsyncSession, *, user_id: int) -> None:
-    """Hold the user's row until commit: no follow, post, like or comment of theirs can start."""
-    if not await repository.lock(session, user_id):
+    """Hold the user's row until commit (and, in id order, those of everyone linked by a
+    follow): no follow, post, like or comment of theirs can start meanwhile."""
+    if not await repository.lock_with_follows(session, user_id):
         raise UserNotFound()
 
 
 async def delete_user(session: AsyncSession, *, user_id: int) -> None:
-    """Remove the user and all their rows, keeping everyone else's follow counts exact."""
-    await lock(session, user_id=user_id)
+    """Remove the user and all their rows, keeping everyone else's follow counts exact.
+
+    Call `lock` first, in the same transaction, before touching any other domain's rows."""
     await repository.uncount_follows(session, user_id)
     await repository.delete_user(session, user_id)
 

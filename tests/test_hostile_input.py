@@ -1,0 +1,62 @@
+"""Input PostgreSQL cannot store, or that aims at the error paths: always a clear 4xx."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+
+from tests.fixtures.accounts import PASSWORD, make_account
+from townsquare.app import create_app
+from townsquare.config import DatabaseSettings, Settings
+from townsquare.db.session import SessionDep
+
+
+async def test_nul_characters_are_refused_as_bad_input(client: AsyncClient) -> None:
+    response = await client.post(
+        "/auth/register",
+        json={"email": "nul@example.com", "username": "nul_user", "password": PASSWORD, "bio": "a\x00b"},
+    )
+    assert response.status_code == 422
+    account = await make_account(client)
+    assert (await client.put("/users/me", headers=account.headers, json={"bio": "a\x00b"})).status_code == 422
+    assert (await client.post("/posts", headers=account.headers, json={"content": "a\x00b"})).status_code == 422
+    for username in ["a\x00b", "a\x00b@example.com"]:
+        login = await client.post("/auth/login", data={"username": username, "password": PASSWORD})
+        assert login.status_code == 401
+    login = await client.post("/auth/login", data={"username": account.username, "password": "pass\x00word"})
+    assert login.status_code == 401
+
+
+async def test_no_free_connection_is_a_503_not_a_500(settings: Settings) -> None:
+    tight = settings.model_copy(update={"db": DatabaseSettings(pool_size=1, max_overflow=0, pool_timeout=0.2)})
+    app = create_app(tight)
+    async with LifespanManager(app), AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        async with app.state.database.engine.connect():  # the only connection, held
+            response = await client.get("/users/123")
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert (await client.get("/users/123")).status_code == 404  # and it recovers
+
+
+async def test_sql_parameters_never_reach_the_logs(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app(settings)
+    secret = f"secret-{uuid.uuid4().hex}"  # made at run time, so no traceback's source line shows it
+
+    @app.get("/fails")
+    async def fails(session: SessionDep) -> None:
+        # Fails with "division by zero": only the logged parameters could carry the value.
+        await session.execute(text("SELECT 1 / 0 WHERE CAST(:secret AS text) IS NOT NULL"), {"secret": secret})
+
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    with caplog.at_level(logging.DEBUG):
+        async with LifespanManager(app), AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/fails")
+    assert response.status_code == 500
+    assert "division by zero" in caplog.text  # the error was logged...
+    assert secret not in caplog.text  # ...without its parameters
+    assert secret not in response.text
