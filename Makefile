@@ -20,7 +20,7 @@ test: $(SYNCED)
 lint: $(SYNCED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy --strict src tests
+	$(VENV)/bin/mypy --strict src tests bench
 
 format: $(SYNCED)
 	$(VENV)/bin/ruff check --fix .
