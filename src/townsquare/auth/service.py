@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from psycopg.errors import DeadlockDetected
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth import repository
@@ -98,14 +100,27 @@ async def change_password(
     await repository.delete_sessions_of(session, user.id)
 
 
+DELETION_ATTEMPTS = 3
+
+
 async def delete_account(session: AsyncSession, passwords: Passwords, *, user: UserAccount, password: str) -> None:
     await _check_password(passwords, user, password)
-    # The account row is locked first: from here on no like, comment or follow by or of this
-    # user can start, so every counter fixed below stays fixed.
-    await users_service.lock(session, user_id=user.id)
-    await interactions_service.uncount_user(session, user_id=user.id)
-    # Follows, posts, likes, comments and sessions go with the row (ON DELETE CASCADE).
-    await users_service.delete_user(session, user_id=user.id)
+    user_id = user.id
+    # Deletion locks many rows (see the lock order in ARCHITECTURE.md). Should PostgreSQL still
+    # pick it as a deadlock victim, it is all undone and simply run again.
+    for attempt in range(1, DELETION_ATTEMPTS + 1):
+        try:
+            # The account row is locked first: from here on no like, comment or follow by or of
+            # this user can start, so every counter fixed below stays fixed.
+            await users_service.lock(session, user_id=user_id)
+            await interactions_service.uncount_user(session, user_id=user_id)
+            # Follows, posts, likes, comments and sessions go with the row (ON DELETE CASCADE).
+            await users_service.delete_user(session, user_id=user_id)
+            return
+        except DBAPIError as error:
+            if not isinstance(error.orig, DeadlockDetected) or attempt == DELETION_ATTEMPTS:
+                raise
+            await session.rollback()
 
 
 async def _check_password(passwords: Passwords, user: UserAccount, password: str) -> None:

@@ -2,8 +2,10 @@
 
 Each write changes its row and the post's counter in one statement, and the counter only
 when the row really changed (`ON CONFLICT DO NOTHING` / `DELETE ... RETURNING`), so
-repeated and concurrent requests keep counts exact. A post's counter row is the only row
-such a statement locks, so these writes cannot deadlock with each other.
+repeated and concurrent requests keep counts exact.
+
+Lock order: a post row before its like and comment rows, as a post deletion (which cascades
+from the post to them) takes them. Removing a like or comment therefore locks the post first.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ WITH liked AS (
 SELECT EXISTS (SELECT FROM liked),
        COALESCE((SELECT like_count FROM counted), (SELECT like_count FROM post WHERE id = :post))
 """)
+
+_LOCK_POST = text("SELECT id FROM post WHERE id = :post FOR NO KEY UPDATE")
 
 _UNLIKE = text("""
 WITH unliked AS (
@@ -72,6 +76,7 @@ async def like(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[bo
 
 
 async def unlike(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[bool, int | None]:
+    await session.execute(_LOCK_POST, {"post": post_id})
     row = (await session.execute(_UNLIKE, {"post": post_id, "user": user_id})).one()
     return bool(row[0]), row[1]
 
@@ -116,13 +121,14 @@ async def comments(session: AsyncSession, post_id: int, *, after: int | None, li
 
 
 async def comment_authors(session: AsyncSession, comment_id: int) -> AnyRow | None:
-    """(author_id, post_id, post_author_id) of a comment."""
+    """(author_id, post_id, post_author_id) of a comment, its post locked (see the lock order)."""
     row: AnyRow | None = (
         await session.execute(
             text("""
             SELECT comment.author_id, comment.post_id, post.author_id AS post_author_id
             FROM comment JOIN post ON post.id = comment.post_id
             WHERE comment.id = :comment
+            FOR NO KEY UPDATE OF post
             """),
             {"comment": comment_id},
         )
@@ -135,9 +141,20 @@ async def delete_comment(session: AsyncSession, comment_id: int) -> None:
 
 
 # A leaving user's likes and comments come off the counters of other people's posts (their
-# own posts go away whole). The rows are locked first, so that an unlike or comment deletion
-# racing the account deletion waits for it instead of decrementing the same counter twice.
+# own posts go away whole). Every post the deletion touches is locked first, in id order, then
+# the leaver's like and comment rows: an unlike, a comment deletion or a post deletion racing
+# the account deletion waits for it, instead of deadlocking or decrementing a counter twice.
 _FORGET_USER = (
+    text("""
+    SELECT count(*) FROM (
+        SELECT FROM post
+        WHERE author_id = :user
+           OR id IN (SELECT post_id FROM post_like WHERE user_id = :user)
+           OR id IN (SELECT post_id FROM comment WHERE author_id = :user)
+        ORDER BY id
+        FOR UPDATE
+    ) AS locked
+    """),
     text("SELECT count(*) FROM (SELECT FROM post_like WHERE user_id = :user FOR UPDATE) AS locked"),
     text("SELECT count(*) FROM (SELECT FROM comment WHERE author_id = :user FOR UPDATE) AS locked"),
     text("""

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from townsquare.auth.dependencies import CurrentViewer
 from townsquare.db.ids import parse_id
@@ -57,7 +57,7 @@ async def comments(
     post_id: PostRef,
     session: SessionDep,
     limit: Limit = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")] = None,
+    cursor: CursorParam = None,
 ) -> Page[CommentView]:
     """A post's comments, oldest first."""
     items, next_cursor = await service.comments_page(

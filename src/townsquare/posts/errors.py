@@ -1,4 +1,4 @@
-from townsquare.kit.errors import Forbidden, NotFound
+from townsquare.kit.errors import Forbidden, NotFound, Unauthorized
 
 
 class PostNotFound(NotFound):
@@ -12,3 +12,11 @@ class NotPostAuthor(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("Only the author can change or delete this post.")
+
+
+class AccountGone(Unauthorized):
+    code = "account-gone"
+    title = "Account deleted"
+
+    def __init__(self) -> None:
+        super().__init__("The account was deleted.")

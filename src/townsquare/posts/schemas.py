@@ -24,7 +24,7 @@ class PostView(ResponseModel):
 
 
 def post_view(row: Any) -> PostView:
-    """From a row of the post view query (see posts.repository.VIEW_COLUMNS)."""
+    """From a row of the post view query (posts.repository.view, or the feed's)."""
     return PostView(
         id=row.id,
         author=UserSummary(id=row.author_id, username=row.username),

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.kit.pagination import page_of
 from townsquare.posts import repository
-from townsquare.posts.errors import NotPostAuthor, PostNotFound
+from townsquare.posts.errors import AccountGone, NotPostAuthor, PostNotFound
 from townsquare.posts.schemas import PostView, post_view
 from townsquare.users import service as users_service
 
 
 async def create_post(session: AsyncSession, *, author_id: int, content: str) -> PostView:
-    post_id = await repository.create(session, author_id=author_id, content=content)
+    try:
+        post_id = await repository.create(session, author_id=author_id, content=content)
+    except IntegrityError:  # the foreign key: the account was deleted while this request ran
+        raise AccountGone() from None
     return await get_post(session, post_id=post_id, viewer_id=author_id)
 
 

@@ -1,0 +1,95 @@
+"""Deletions racing everything else, with requests kept running through the deletion's
+locked window: no deadlock (a victim would answer 503), no 500, exact counters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from fastapi import FastAPI
+from httpx import AsyncClient, Response
+
+from tests.fixtures.accounts import Account, make_account
+from tests.fixtures.content import follow, post
+from tests.posts.test_interactions import assert_post_counters_match_rows
+from tests.users.test_follows import assert_counters_match_rows
+
+
+async def delete_account(client: AsyncClient, account: Account) -> Response:
+    return await client.request("DELETE", "/users/me", headers=account.headers, json={"password": account.password})
+
+
+async def test_followers_liking_the_leavers_posts_while_it_leaves(client: AsyncClient, app: FastAPI) -> None:
+    statuses: Counter[int] = Counter()
+    for _ in range(3):
+        leaver = await make_account(client)
+        fans = [await make_account(client) for _ in range(5)]
+        for fan in fans:
+            await follow(client, fan, leaver)
+        posts = [(await post(client, leaver))["id"] for _ in range(3)]
+        done = asyncio.Event()
+
+        async def hammer(fan: Account, posts: list[str] = posts, done: asyncio.Event = done) -> None:
+            i = 0
+            while not done.is_set():
+                path = f"/posts/{posts[i % len(posts)]}/likes"
+                i += 1
+                statuses[(await client.post(path, headers=fan.headers)).status_code] += 1
+                statuses[(await client.delete(path, headers=fan.headers)).status_code] += 1
+
+        tasks = [asyncio.create_task(hammer(fan)) for fan in fans]
+        await asyncio.sleep(0.05)
+        assert (await delete_account(client, leaver)).status_code == 204
+        done.set()
+        await asyncio.gather(*tasks)
+    assert set(statuses) <= {200, 404}, statuses
+    await assert_post_counters_match_rows(app)
+    await assert_counters_match_rows(app)
+
+
+async def test_unlikes_and_comment_deletions_racing_the_post_deletion(client: AsyncClient, app: FastAPI) -> None:
+    statuses: Counter[int] = Counter()
+    author = await make_account(client)
+    crowd = [await make_account(client) for _ in range(6)]
+    for _ in range(8):
+        post_id = (await post(client, author))["id"]
+        comments = []
+        for user in crowd:
+            await client.post(f"/posts/{post_id}/likes", headers=user.headers)
+            body = {"content": "x"}
+            comments.append((await client.post(f"/posts/{post_id}/comments", headers=user.headers, json=body)).json())
+        requests = [client.delete(f"/posts/{post_id}/likes", headers=user.headers) for user in crowd]
+        requests += [
+            client.delete(f"/comments/{c['id']}", headers=u.headers) for c, u in zip(comments, crowd, strict=True)
+        ]
+        requests.insert(3, client.delete(f"/posts/{post_id}", headers=author.headers))
+        for response in await asyncio.gather(*requests):
+            statuses[response.status_code] += 1
+    assert set(statuses) <= {200, 204, 404}, statuses
+    await assert_post_counters_match_rows(app)
+
+
+async def test_two_leavers_who_liked_each_others_posts(client: AsyncClient, app: FastAPI) -> None:
+    for _ in range(4):
+        a, c, bystander = [await make_account(client) for _ in range(3)]
+        posts = {account.id: (await post(client, account))["id"] for account in (a, c, bystander)}
+        for liker, author in [(a, c), (c, a), (a, bystander), (c, bystander)]:
+            await client.post(f"/posts/{posts[author.id]}/likes", headers=liker.headers)
+            await client.post(f"/posts/{posts[author.id]}/comments", headers=liker.headers, json={"content": "x"})
+        results = await asyncio.gather(
+            delete_account(client, a),
+            delete_account(client, c),
+            client.delete(f"/posts/{posts[bystander.id]}", headers=bystander.headers),
+        )
+        assert [r.status_code for r in results] == [204, 204, 204]
+    await assert_post_counters_match_rows(app)
+
+
+async def test_posting_while_the_account_is_deleted_is_never_a_500(client: AsyncClient, app: FastAPI) -> None:
+    for _ in range(3):
+        leaver = await make_account(client)
+        requests = [client.post("/posts", headers=leaver.headers, json={"content": "last words"}) for _ in range(4)]
+        *posts, deleted = await asyncio.gather(*requests, delete_account(client, leaver))
+        assert deleted.status_code == 204
+        assert {r.status_code for r in posts} <= {201, 401}
+    await assert_post_counters_match_rows(app)
