@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -36,27 +38,35 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
     raise AssertionError(f"{url} did not answer in {timeout} s")
 
 
+@contextlib.contextmanager
+def serving(env: dict[str, str], port: int, *, timeout: float = 60) -> Iterator[list[str]]:
+    """`townsquare run` on `port` until the block ends, then Ctrl-C; the list gets its output."""
+    output: list[str] = []
+    process = subprocess.Popen(
+        [sys.executable, "-m", "townsquare", "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/readyz", process, timeout=timeout)
+        yield output
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=60)
+        output.append(stdout.decode())
+    assert process.returncode == 0, output[0]
+
+
 def test_run_migrates_serves_and_stops_on_ctrl_c(server_url: str, tmp_path: Path) -> None:
     port = free_port()
     with fresh_database(server_url, migrated=False) as url:
         env = {**os.environ, "DATABASE_URL": url, "TOWNSQUARE_DATA_DIR": str(tmp_path)}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "townsquare", "run", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_until_up(f"{base}/readyz", process)
+        with serving(env, port) as output:
             # Migrations ran: an account can be made.
             body = {"email": "cli@example.com", "username": "cli_user", "password": "long enough pw"}
-            assert httpx.post(f"{base}/auth/register", json=body).status_code == 201
-        finally:
-            process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0
-    text = output.decode()
+            assert httpx.post(f"http://127.0.0.1:{port}/auth/register", json=body).status_code == 201
+    text = output[0]
     assert f"http://127.0.0.1:{port}/docs" in text
     assert "Traceback" not in text
 
@@ -77,21 +87,10 @@ def test_make_run_without_database_url_starts_and_stops_the_embedded_database() 
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TOWNSQUARE_DATABASE_URL")}
     env["TOWNSQUARE_DATA_DIR"] = str(data_dir)
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "townsquare", "run", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/readyz", process, timeout=120)
+        with serving(env, port, timeout=120) as output:
             assert (data_dir / "postgres" / "data" / "postmaster.pid").exists()
-        finally:
-            process.send_signal(signal.SIGINT)
-            output, _ = process.communicate(timeout=60)
-        assert process.returncode == 0, output.decode()
         # Ctrl-C stopped the API, then the database.
         assert not (data_dir / "postgres" / "data" / "postmaster.pid").exists()
-        assert "embedded PostgreSQL stopped" in output.decode()
+        assert "embedded PostgreSQL stopped" in output[0]
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

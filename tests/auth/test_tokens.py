@@ -11,6 +11,7 @@ import jwt
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import text
 
 from tests.fixtures.accounts import PASSWORD, Account, make_account
 from townsquare.config import Settings
@@ -157,8 +158,6 @@ async def test_bad_refresh_tokens(client: AsyncClient, token: str, status: int) 
 
 
 async def test_expired_session_cannot_refresh(client: AsyncClient, app: FastAPI) -> None:
-    from sqlalchemy import text
-
     account = await make_account(client)
     async with app.state.database.engine.begin() as connection:
         await connection.execute(text("UPDATE refresh_session SET expires_at = now() - interval '1 second'"))

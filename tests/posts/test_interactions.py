@@ -7,24 +7,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import text
 
 from tests.fixtures.accounts import make_account
 from tests.fixtures.content import all_pages, post
-
-
-async def assert_post_counters_match_rows(app: FastAPI) -> None:
-    query = text("""
-        SELECT count(*) FROM post p
-        WHERE p.like_count <> (SELECT count(*) FROM post_like WHERE post_id = p.id)
-           OR p.comment_count <> (SELECT count(*) FROM comment WHERE post_id = p.id)
-    """)
-    posts = text("""
-        SELECT count(*) FROM user_account u WHERE u.posts_count <> (SELECT count(*) FROM post WHERE author_id = u.id)
-    """)
-    async with app.state.database.engine.connect() as connection:
-        assert (await connection.execute(query)).scalar_one() == 0
-        assert (await connection.execute(posts)).scalar_one() == 0
+from tests.fixtures.counters import assert_post_counters_match_rows
 
 
 async def test_like_and_unlike_are_idempotent(client: AsyncClient) -> None:

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import text
 
 from tests.fixtures.accounts import make_account
 from tests.fixtures.content import all_pages, post
@@ -99,8 +100,6 @@ async def test_delete_post_takes_likes_and_comments_with_it(client: AsyncClient,
     assert (await client.get(f"{path}/likes")).status_code == 404
     assert (await client.delete(path, headers=alice.headers)).status_code == 404
     assert (await client.get(f"/users/{alice.id}")).json()["posts_count"] == 0
-    from sqlalchemy import text
-
     async with app.state.database.engine.connect() as connection:
         left = await connection.execute(
             text("SELECT (SELECT count(*) FROM post_like) + (SELECT count(*) FROM comment)")

@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from tests.fixtures.accounts import make_account
-from tests.users.test_follows import assert_counters_match_rows, counts
+from tests.fixtures.content import post
+from tests.fixtures.counters import assert_counters_match_rows, assert_post_counters_match_rows, follow_counts
 
 
 async def test_delete_account_removes_it_and_fixes_everyone_elses_counts(client: AsyncClient, app: FastAPI) -> None:
@@ -19,8 +20,8 @@ async def test_delete_account_removes_it_and_fixes_everyone_elses_counts(client:
     assert response.status_code == 204
 
     assert (await client.get(f"/users/{alice.id}")).status_code == 404
-    assert await counts(client, bob) == (0, 0)
-    assert await counts(client, carol) == (0, 0)
+    assert await follow_counts(client, bob) == (0, 0)
+    assert await follow_counts(client, carol) == (0, 0)
     assert (await client.get(f"/users/{bob.id}/followers")).json()["items"] == []
     # Its tokens stop working and it cannot log in; the name is free again.
     assert (await client.get("/users/me", headers=alice.headers)).status_code == 401
@@ -68,14 +69,11 @@ async def test_delete_while_others_follow_and_unfollow_keeps_counts_exact(client
     assert {r.status_code for r in responses[7:]} == {200}
     await assert_counters_match_rows(app)
     for other in others:
-        _, following = await counts(client, other)
+        _, following = await follow_counts(client, other)
         assert following == (7 if other is others[0] else 0)
 
 
 async def test_delete_account_fixes_counters_on_other_peoples_posts(client: AsyncClient, app: FastAPI) -> None:
-    from tests.fixtures.content import post
-    from tests.posts.test_interactions import assert_post_counters_match_rows
-
     leaver, author = await make_account(client), await make_account(client)
     theirs = await post(client, author)
     mine = await post(client, leaver)
@@ -96,9 +94,6 @@ async def test_delete_account_fixes_counters_on_other_peoples_posts(client: Asyn
 
 
 async def test_delete_account_racing_its_own_likes_and_comments(client: AsyncClient, app: FastAPI) -> None:
-    from tests.fixtures.content import post
-    from tests.posts.test_interactions import assert_post_counters_match_rows
-
     leaver = await make_account(client)
     authors = [await make_account(client) for _ in range(3)]
     posts = [(await post(client, author))["id"] for author in authors]

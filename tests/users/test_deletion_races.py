@@ -11,8 +11,7 @@ from httpx import AsyncClient, Response
 
 from tests.fixtures.accounts import Account, make_account
 from tests.fixtures.content import follow, post
-from tests.posts.test_interactions import assert_post_counters_match_rows
-from tests.users.test_follows import assert_counters_match_rows
+from tests.fixtures.counters import assert_counters_match_rows, assert_post_counters_match_rows
 
 
 async def delete_account(client: AsyncClient, account: Account) -> Response:

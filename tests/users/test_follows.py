@@ -4,15 +4,10 @@ import asyncio
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import text
 
-from tests.fixtures.accounts import Account, make_account
+from tests.fixtures.accounts import make_account
 from tests.fixtures.content import all_pages
-
-
-async def counts(client: AsyncClient, account: Account) -> tuple[int, int]:
-    body = (await client.get(f"/users/{account.id}")).json()
-    return body["followers_count"], body["following_count"]
+from tests.fixtures.counters import assert_counters_match_rows, follow_counts
 
 
 async def test_follow_returns_the_followed_profile(client: AsyncClient) -> None:
@@ -24,18 +19,18 @@ async def test_follow_returns_the_followed_profile(client: AsyncClient) -> None:
     assert body["followed_by_me"] is True
     assert body["followers_count"] == 1
     assert "email" not in body
-    assert await counts(client, bob) == (0, 1)
+    assert await follow_counts(client, bob) == (0, 1)
 
 
 async def test_follow_and_unfollow_are_idempotent(client: AsyncClient) -> None:
     alice, bob = await make_account(client), await make_account(client)
     for _ in range(3):
         assert (await client.post(f"/users/{alice.id}/follow", headers=bob.headers)).status_code == 200
-    assert await counts(client, alice) == (1, 0)
+    assert await follow_counts(client, alice) == (1, 0)
     for _ in range(3):
         assert (await client.delete(f"/users/{alice.id}/follow", headers=bob.headers)).status_code == 204
-    assert await counts(client, alice) == (0, 0)
-    assert await counts(client, bob) == (0, 0)
+    assert await follow_counts(client, alice) == (0, 0)
+    assert await follow_counts(client, bob) == (0, 0)
 
 
 async def test_following_yourself_is_422(client: AsyncClient) -> None:
@@ -44,14 +39,14 @@ async def test_following_yourself_is_422(client: AsyncClient) -> None:
         response = await client.post(path, headers=alice.headers)
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"] == ["path", "user_id"]
-    assert await counts(client, alice) == (0, 0)
+    assert await follow_counts(client, alice) == (0, 0)
 
 
 async def test_follow_unknown_user_is_404(client: AsyncClient) -> None:
     alice = await make_account(client)
     for user_id in ["123", "nope"]:
         assert (await client.post(f"/users/{user_id}/follow", headers=alice.headers)).status_code == 404
-    assert await counts(client, alice) == (0, 0)
+    assert await follow_counts(client, alice) == (0, 0)
 
 
 async def test_follow_needs_a_token(client: AsyncClient) -> None:
@@ -118,23 +113,13 @@ async def test_concurrent_follows_give_exact_counts(client: AsyncClient, app: Fa
     requests += [client.post(f"/users/{fan.id}/follow", headers=star.headers) for fan in fans]
     responses = await asyncio.gather(*requests)
     assert {r.status_code for r in responses} == {200}
-    assert await counts(client, star) == (12, 12)
+    assert await follow_counts(client, star) == (12, 12)
     for fan in fans:
-        assert await counts(client, fan) == (1, 1)
+        assert await follow_counts(client, fan) == (1, 1)
 
     # Half unfollow, many times at once, while the other half follows again.
     requests = [client.delete(f"/users/{star.id}/follow", headers=fan.headers) for fan in fans[:6] for _ in range(3)]
     requests += [client.post(f"/users/{star.id}/follow", headers=fan.headers) for fan in fans[6:]]
     await asyncio.gather(*requests)
-    assert await counts(client, star) == (6, 12)
+    assert await follow_counts(client, star) == (6, 12)
     await assert_counters_match_rows(app)
-
-
-async def assert_counters_match_rows(app: FastAPI) -> None:
-    query = text("""
-        SELECT count(*) FROM user_account u
-        WHERE u.followers_count <> (SELECT count(*) FROM follow WHERE followed_id = u.id)
-           OR u.following_count <> (SELECT count(*) FROM follow WHERE follower_id = u.id)
-    """)
-    async with app.state.database.engine.connect() as connection:
-        assert (await connection.execute(query)).scalar_one() == 0

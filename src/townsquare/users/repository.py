@@ -146,23 +146,21 @@ async def lock_if_password(session: AsyncSession, user_id: int, hashed_password:
 # counters changed (NO KEY UPDATE: their own likes and posts, which take a KEY SHARE lock for
 # the foreign key, go on); the leaver's row is then locked FOR UPDATE, so that nothing
 # referencing it can start.
-_LOCK_WITH_FOLLOWS = (
-    text("""
-    SELECT id FROM user_account
-    WHERE id = :user
-       OR id IN (SELECT followed_id FROM follow WHERE follower_id = :user)
-       OR id IN (SELECT follower_id FROM follow WHERE followed_id = :user)
-    ORDER BY id
-    FOR NO KEY UPDATE
-    """),
-    text("SELECT id FROM user_account WHERE id = :user FOR UPDATE"),
-)
+_LOCK_USER_AND_NEIGHBOURS = text("""
+SELECT id FROM user_account
+WHERE id = :user
+   OR id IN (SELECT followed_id FROM follow WHERE follower_id = :user)
+   OR id IN (SELECT follower_id FROM follow WHERE followed_id = :user)
+ORDER BY id
+FOR NO KEY UPDATE
+""")
+_LOCK_USER_EXCLUSIVELY = text("SELECT id FROM user_account WHERE id = :user FOR UPDATE")
 
 
 async def lock_with_follows(session: AsyncSession, user_id: int) -> bool:
     """Lock, in id order, the user and everyone they follow or are followed by; False if gone."""
-    await session.execute(_LOCK_WITH_FOLLOWS[0], {"user": user_id})
-    return (await session.execute(_LOCK_WITH_FOLLOWS[1], {"user": user_id})).first() is not None
+    await session.execute(_LOCK_USER_AND_NEIGHBOURS, {"user": user_id})
+    return (await session.execute(_LOCK_USER_EXCLUSIVELY, {"user": user_id})).first() is not None
 
 
 # Run with the rows locked (see `lock_with_follows`), so no follow of or by them can start meanwhile.

@@ -12,13 +12,15 @@ from townsquare.users.schemas import ProfileUpdate, UserPrivate, UserProfile, Us
 router = APIRouter(prefix="/users", tags=["users"])
 
 
+def _private_view(user: UserAccount) -> UserPrivate:
+    # The owner sees their private fields; nobody follows themselves.
+    return UserPrivate.model_validate(user).model_copy(update={"followed_by_me": False})
+
+
 def _view(user: UserAccount, followed_by_me: bool | None, viewer: OptionalViewer) -> UserProfile:
     if viewer is not None and viewer.id == user.id:
-        # The owner sees their private fields; nobody follows themselves.
-        return UserPrivate.model_validate(user).model_copy(update={"followed_by_me": False})
-    view = UserPublic.model_validate(user)
-    view.followed_by_me = followed_by_me
-    return view
+        return _private_view(user)
+    return UserPublic.model_validate(user).model_copy(update={"followed_by_me": followed_by_me})
 
 
 @router.get(
@@ -40,7 +42,7 @@ async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep
     user = await service.update_profile(
         session, user_id=resolve_user(user_id, viewer), editor_id=viewer.id, changes=body
     )
-    return UserPrivate.model_validate(user).model_copy(update={"followed_by_me": False})
+    return _private_view(user)
 
 
 @router.post(
