@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,17 +14,21 @@ from townsquare.auth.passwords import Passwords
 from townsquare.auth.router import router as auth_router
 from townsquare.auth.tokens import TokenIssuer
 from townsquare.config import Settings, get_settings
-from townsquare.db.session import Database
+from townsquare.db.session import Database, libpq_url
 from townsquare.feed.router import router as feed_router
 from townsquare.interactions.router import router as interactions_router
 from townsquare.kit.errors import PROBLEM_RESPONSES, install_error_handlers
+from townsquare.notifications.hub import NotificationHub
+from townsquare.notifications.router import router as notifications_router
 from townsquare.posts.router import router as posts_router
 from townsquare.users.router import router as users_router
+from townsquare.worker.queue import JobQueue
 
 DESCRIPTION = """
-A social media backend: accounts, profiles, follows, posts, likes, comments and a home
-feed (notifications and search follow). Errors are RFC 9457 `application/problem+json`. Use **Authorize** with
-your email or username and password to try the endpoints that need a token.
+A social media backend: accounts, profiles, follows, posts, likes, comments, a home feed and
+notifications (a list and a live Server-Sent Events stream); search follows. Errors are RFC 9457
+`application/problem+json`. Use **Authorize** with your email or username and password to try
+the endpoints that need a token.
 """
 
 
@@ -37,12 +43,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.database = Database(database_url, settings.db)
+        app.state.database = database = Database(database_url, settings.db)
         await app.state.passwords.warm_up()
+        app.state.jobs = jobs = JobQueue(database_url, settings.worker)
+        await jobs.open()
+        app.state.hub = hub = NotificationHub(libpq_url(database_url))
+        await hub.start()
+        if settings.worker.in_process:
+            jobs.start_worker(database, name=f"api-{socket.gethostname()}-{os.getpid()}")
         try:
             yield
         finally:
-            await app.state.database.dispose()
+            await jobs.stop_worker()
+            await hub.stop()
+            await jobs.close()
+            await database.dispose()
 
     app = FastAPI(
         title="Townsquare",
@@ -61,4 +76,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(posts_router)
     app.include_router(feed_router)
     app.include_router(interactions_router)
+    app.include_router(notifications_router)
     return app

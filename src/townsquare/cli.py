@@ -1,13 +1,16 @@
-"""`townsquare run | db upgrade | db downgrade`."""
+"""`townsquare run | worker | db upgrade | db downgrade`."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from townsquare.config import Settings, get_settings
 
@@ -55,7 +58,37 @@ def run(args: argparse.Namespace) -> None:
             http="httptools",
             proxy_headers=False,
             server_header=False,
+            # Open event streams never finish by themselves: stop waiting for them after this.
+            timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
+            log_config=uvicorn_logging(),
         )
+
+
+def worker(args: argparse.Namespace) -> None:
+    """Job workers apart from the API: run any number, on any machine that reaches the database."""
+    import asyncio
+    import socket
+
+    from townsquare.db.session import Database
+    from townsquare.worker.queue import JobQueue
+
+    settings = get_settings()
+    if args.concurrency is not None:
+        settings.worker.concurrency = args.concurrency
+
+    async def work(url: str) -> None:
+        database = Database(url, settings.db)
+        jobs = JobQueue(url, settings.worker)
+        await jobs.open()
+        try:
+            await jobs.run_worker(database, name=f"worker-{socket.gethostname()}-{os.getpid()}")
+        finally:
+            await jobs.close()
+            await database.dispose()
+
+    with database_url(settings) as url:
+        print(f"Townsquare job worker (concurrency {settings.worker.concurrency}); Ctrl-C stops it", flush=True)
+        asyncio.run(work(url))
 
 
 def db_upgrade(args: argparse.Namespace) -> None:
@@ -84,6 +117,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="API processes (default 1)")
     serve.set_defaults(handler=run)
 
+    work = commands.add_parser(
+        "worker", help="run a job worker (notifications); set TOWNSQUARE_WORKER__IN_PROCESS=false on the API then"
+    )
+    work.add_argument("--concurrency", type=int, help="jobs at once (default 4, or TOWNSQUARE_WORKER__CONCURRENCY)")
+    work.set_defaults(handler=worker)
+
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="apply migrations")
     up.add_argument("revision", nargs="?", default="head")
@@ -92,6 +131,29 @@ def parser() -> argparse.ArgumentParser:
     down.add_argument("revision")
     down.set_defaults(handler=db_downgrade)
     return root
+
+
+class RedactTokens(logging.Filter):
+    """Keep `?access_token=` (event streams) out of the access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                TOKEN_IN_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+TOKEN_IN_QUERY = re.compile(r"((?:\?|&)access_token=)[^&\s]*")
+
+
+def uvicorn_logging() -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact_tokens": {"()": RedactTokens}}
+    config["handlers"]["access"]["filters"] = ["redact_tokens"]
+    return config
 
 
 def main(argv: Sequence[str] | None = None) -> None:

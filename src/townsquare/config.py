@@ -34,6 +34,8 @@ class Environment(StrEnum):
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # On shutdown, open requests (event streams never end by themselves) get this long.
+    shutdown_grace_seconds: int = Field(default=5, ge=0)
 
 
 class DatabaseSettings(BaseModel):
@@ -61,6 +63,31 @@ class AuthSettings(BaseModel):
     max_concurrent_hashes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
 
 
+class WorkerSettings(BaseModel):
+    # Run the job worker inside every API process (nothing else to start); turn off when
+    # separate `townsquare worker` processes do the work.
+    in_process: bool = True
+    concurrency: int = Field(default=4, ge=1, le=64)
+    # A worker writes a heartbeat this often; one silent for `stalled_after_seconds` is taken
+    # for dead, and its running jobs are retried by the recovery task (every `recover_every_seconds`).
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    stalled_after_seconds: float = Field(default=30.0, gt=0)
+    recover_every_seconds: int = Field(default=10, ge=1, le=59)
+    # Failed jobs retry with exponential backoff (2, 4, 8 ... seconds) this many times.
+    max_attempts: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _stalled_after_several_heartbeats(self) -> Self:
+        if self.stalled_after_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("stalled_after_seconds must be at least twice heartbeat_seconds")
+        return self
+
+
+class NotificationSettings(BaseModel):
+    # An idle event stream gets a comment line this often, so proxies keep it open.
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TOWNSQUARE_",
@@ -77,6 +104,8 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     db: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
+    worker: WorkerSettings = WorkerSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     @model_validator(mode="after")
     def _require_strong_secret_outside_development(self) -> Self:

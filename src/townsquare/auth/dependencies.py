@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from townsquare.auth import service
@@ -23,6 +24,8 @@ bearer = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
 class Viewer:
     user: UserAccount
     session_id: int
+    # When the access token stops being accepted (long-lived streams end then).
+    token_expires_at: datetime
 
     @property
     def id(self) -> int:
@@ -54,7 +57,26 @@ async def _optional_viewer(
         # A token that was sent but is bad is an error even where none is needed.
         raise InvalidToken() from None
     user = await service.authenticate(session, claims)
-    return Viewer(user=user, session_id=claims.session_id)
+    return Viewer(user=user, session_id=claims.session_id, token_expires_at=claims.expires_at)
+
+
+async def _viewer_by_header_or_query(
+    session: SessionDep,
+    tokens: TokensDep,
+    header_token: Annotated[str | None, Depends(bearer)],
+    access_token: Annotated[
+        str | None,
+        Query(
+            max_length=4096,
+            description="The access token, for clients that cannot send headers (a browser's EventSource). "
+            "The Authorization header is preferred: URLs end up in logs and histories.",
+        ),
+    ] = None,
+) -> Viewer:
+    viewer = await _optional_viewer(session, tokens, header_token or access_token)
+    if viewer is None:
+        raise InvalidToken("This endpoint needs a bearer token (header or `access_token`).")
+    return viewer
 
 
 async def _viewer(viewer: Annotated[Viewer | None, Depends(_optional_viewer)]) -> Viewer:
@@ -68,3 +90,5 @@ OPTIONAL_AUTH: dict[str, Any] = {"security": [{}, {"OAuth2PasswordBearer": []}]}
 
 CurrentViewer = Annotated[Viewer, Depends(_viewer)]
 OptionalViewer = Annotated[Viewer | None, Depends(_optional_viewer)]
+# For event streams: browsers' EventSource cannot send an Authorization header.
+ViewerByHeaderOrQuery = Annotated[Viewer, Depends(_viewer_by_header_or_query)]

@@ -86,6 +86,11 @@ async def authenticate(session: AsyncSession, claims: AccessClaims) -> UserAccou
     return user
 
 
+async def session_alive(session: AsyncSession, *, user_id: int, session_id: int) -> bool:
+    """Whether an access token of this session is still honoured (for long-lived streams)."""
+    return await repository.session_user(session, session_id=session_id, user_id=user_id) is not None
+
+
 async def logout(session: AsyncSession, *, session_id: int) -> None:
     await repository.delete_session(session, session_id)
 

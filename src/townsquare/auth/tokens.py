@@ -22,6 +22,7 @@ LEEWAY = timedelta(seconds=10)
 class AccessClaims:
     user_id: int
     session_id: int
+    expires_at: datetime
 
 
 class InvalidAccessToken(Exception):
@@ -68,7 +69,8 @@ class TokenIssuer:
         user_id, session_id = parse_id(str(claims["sub"])), parse_id(str(claims["sid"]))
         if user_id is None or session_id is None:
             raise InvalidAccessToken("sub and sid must be ids")
-        return AccessClaims(user_id=user_id, session_id=session_id)
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC) + LEEWAY
+        return AccessClaims(user_id=user_id, session_id=session_id, expires_at=expires_at)
 
 
 def new_refresh_token() -> tuple[str, bytes]:

@@ -3,7 +3,18 @@
 from townsquare.auth.models import RefreshSession, RefreshToken
 from townsquare.db.base import Base
 from townsquare.interactions.models import Comment, PostLike
+from townsquare.notifications.models import Notification
 from townsquare.posts.models import Post
 from townsquare.users.models import Follow, UserAccount
 
-__all__ = ["Base", "Comment", "Follow", "Post", "PostLike", "RefreshSession", "RefreshToken", "UserAccount"]
+__all__ = [
+    "Base",
+    "Comment",
+    "Follow",
+    "Notification",
+    "Post",
+    "PostLike",
+    "RefreshSession",
+    "RefreshToken",
+    "UserAccount",
+]

@@ -20,6 +20,11 @@ def async_url(url: str) -> str:
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+def libpq_url(url: str) -> str:
+    """The same database as a plain libpq URL, for psycopg connections made outside SQLAlchemy."""
+    return make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class Database:
     def __init__(self, url: str, settings: DatabaseSettings) -> None:
         self.engine: AsyncEngine = create_async_engine(

@@ -19,18 +19,20 @@ from townsquare.db.base import AnyRow
 from townsquare.interactions.models import Comment, PostLike
 from townsquare.users.models import UserAccount
 
-# Result: (changed, like_count); like_count is NULL when the post does not exist.
+# Result: (liked_at, post_author_id, like_count). liked_at is NULL when the like was already
+# there; like_count is NULL when the post does not exist.
 _LIKE = text("""
 WITH liked AS (
     INSERT INTO post_like (post_id, user_id) VALUES (:post, :user)
     ON CONFLICT DO NOTHING
-    RETURNING 1
+    RETURNING created_at
 ), counted AS (
     UPDATE post SET like_count = like_count + 1
     WHERE id = :post AND EXISTS (SELECT FROM liked)
-    RETURNING like_count
+    RETURNING author_id, like_count
 )
-SELECT EXISTS (SELECT FROM liked),
+SELECT (SELECT created_at FROM liked),
+       (SELECT author_id FROM counted),
        COALESCE((SELECT like_count FROM counted), (SELECT like_count FROM post WHERE id = :post))
 """)
 
@@ -54,9 +56,9 @@ WITH created AS (
     INSERT INTO comment (post_id, author_id, content) VALUES (:post, :author, :content)
     RETURNING id, post_id, author_id, content, created_at
 ), counted AS (
-    UPDATE post SET comment_count = comment_count + 1 WHERE id = :post
+    UPDATE post SET comment_count = comment_count + 1 WHERE id = :post RETURNING author_id
 )
-SELECT created.*, user_account.username
+SELECT created.*, user_account.username, (SELECT author_id FROM counted) AS post_author_id
 FROM created JOIN user_account ON user_account.id = created.author_id
 """)
 
@@ -69,10 +71,10 @@ WHERE id = (SELECT post_id FROM deleted)
 """)
 
 
-async def like(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[bool, int | None]:
-    """(whether a like was added, the post's like count). IntegrityError if the post is gone."""
-    row = (await session.execute(_LIKE, {"post": post_id, "user": user_id})).one()
-    return bool(row[0]), row[1]
+async def like(session: AsyncSession, *, post_id: int, user_id: int) -> AnyRow:
+    """(liked_at, post_author_id, like_count): see _LIKE. IntegrityError if the post is gone."""
+    row: AnyRow = (await session.execute(_LIKE, {"post": post_id, "user": user_id})).one()
+    return row
 
 
 async def unlike(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[bool, int | None]:
@@ -97,7 +99,9 @@ async def likers(session: AsyncSession, post_id: int, *, before: int | None, lim
 
 
 async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, content: str) -> AnyRow:
-    """The new comment with its author's username. IntegrityError if the post is gone."""
+    """The new comment with its author's username and its post's author (`post_author_id`).
+
+    IntegrityError if the post is gone."""
     params = {"post": post_id, "author": author_id, "content": content}
     row: AnyRow = (await session.execute(_COMMENT, params)).one()
     return row

@@ -12,6 +12,7 @@ from townsquare.kit.errors import problem_docs
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
 from townsquare.posts.router import PostRef, post_id_of
 from townsquare.users.schemas import UserSummary
+from townsquare.worker.dependencies import JobsDep
 
 router = APIRouter(tags=["interactions"])
 
@@ -19,9 +20,9 @@ CommentRef = Annotated[str, Path(description="A comment id.", max_length=20)]
 
 
 @router.post("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404))
-async def like(post_id: PostRef, session: SessionDep, viewer: CurrentViewer) -> LikeState:
+async def like(post_id: PostRef, session: SessionDep, jobs: JobsDep, viewer: CurrentViewer) -> LikeState:
     """Like a post (idempotent: liking twice counts once)."""
-    return await service.like(session, post_id=post_id_of(post_id), user_id=viewer.id)
+    return await service.like(session, jobs, post_id=post_id_of(post_id), user_id=viewer.id)
 
 
 @router.delete("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404))
@@ -47,9 +48,13 @@ async def likers(
     response_model=CommentView,
     responses=problem_docs(401, 404),
 )
-async def add_comment(post_id: PostRef, body: CommentWrite, session: SessionDep, viewer: CurrentViewer) -> CommentView:
+async def add_comment(
+    post_id: PostRef, body: CommentWrite, session: SessionDep, jobs: JobsDep, viewer: CurrentViewer
+) -> CommentView:
     """Comment on a post."""
-    return await service.add_comment(session, post_id=post_id_of(post_id), author_id=viewer.id, content=body.content)
+    return await service.add_comment(
+        session, jobs, post_id=post_id_of(post_id), author_id=viewer.id, content=body.content
+    )
 
 
 @router.get("/posts/{post_id}/comments", response_model=Page[CommentView], responses=problem_docs(404))

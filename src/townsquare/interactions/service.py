@@ -9,17 +9,21 @@ from townsquare.interactions import repository
 from townsquare.interactions.errors import CommentNotFound, NotCommentModerator
 from townsquare.interactions.schemas import CommentView, LikeState, comment_view
 from townsquare.kit.pagination import page_of
+from townsquare.notifications import service as notifications
+from townsquare.notifications.service import Deferrer
 from townsquare.posts import service as posts_service
 from townsquare.posts.errors import PostNotFound
 from townsquare.users.schemas import UserSummary
 
 
-async def like(session: AsyncSession, *, post_id: int, user_id: int) -> LikeState:
+async def like(session: AsyncSession, jobs: Deferrer, *, post_id: int, user_id: int) -> LikeState:
     try:
-        _, like_count = await repository.like(session, post_id=post_id, user_id=user_id)
+        liked_at, post_author_id, like_count = await repository.like(session, post_id=post_id, user_id=user_id)
     except IntegrityError:  # the foreign key: no such post
         raise PostNotFound() from None
     assert like_count is not None
+    if liked_at is not None and post_author_id != user_id:
+        await notifications.announce(session, jobs, type="like", actor_id=user_id, target_id=post_id, at=liked_at)
     return LikeState(post_id=post_id, like_count=like_count, liked=True)
 
 
@@ -40,11 +44,17 @@ async def likers_page(
     return [UserSummary(id=row.id, username=row.username) for row in page], cursor
 
 
-async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, content: str) -> CommentView:
+async def add_comment(
+    session: AsyncSession, jobs: Deferrer, *, post_id: int, author_id: int, content: str
+) -> CommentView:
     try:
         row = await repository.add_comment(session, post_id=post_id, author_id=author_id, content=content)
     except IntegrityError:
         raise PostNotFound() from None
+    if row.post_author_id != author_id:
+        await notifications.announce(
+            session, jobs, type="comment", actor_id=author_id, target_id=row.id, at=row.created_at
+        )
     return comment_view(row)
 
 

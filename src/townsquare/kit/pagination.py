@@ -69,9 +69,12 @@ def decode_id_cursor(cursor: str | None) -> int | None:
     return last_id
 
 
-def page_of(rows: Sequence[R], limit: int, cursor_key: Callable[[R], int]) -> tuple[list[R], str | None]:
+def page_of(
+    rows: Sequence[R], limit: int, cursor_key: Callable[[R], int | tuple[int, ...]]
+) -> tuple[list[R], str | None]:
     """Split `limit + 1` fetched rows into the page and the cursor of the next one."""
     items = list(rows[:limit])
     if len(rows) <= limit:
         return items, None
-    return items, encode_cursor(cursor_key(items[-1]))
+    key = cursor_key(items[-1])
+    return items, encode_cursor(*key) if isinstance(key, tuple) else encode_cursor(key)

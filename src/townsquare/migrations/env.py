@@ -4,10 +4,19 @@ from sqlalchemy import create_engine, pool
 from townsquare.db.models import Base
 
 config = context.config
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    # The job queue's tables belong to procrastinate (migration 0003), not to our models.
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 engine = create_engine(config.attributes["database_url"], poolclass=pool.NullPool)
 
 with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=Base.metadata, compare_type=True, include_name=include_name
+    )
     with context.begin_transaction():
         context.run_migrations()
 engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, exists, func, insert, literal, select, text, update
@@ -78,12 +79,13 @@ _FOLLOW = text("""
 WITH inserted AS (
     INSERT INTO follow (follower_id, followed_id) VALUES (:follower, :followed)
     ON CONFLICT DO NOTHING
-    RETURNING 1
+    RETURNING created_at
 )
 UPDATE user_account
 SET followers_count = followers_count + (id = :followed)::int,
     following_count = following_count + (id = :follower)::int
 WHERE id = ANY(ARRAY[:follower, :followed]::bigint[]) AND EXISTS (SELECT FROM inserted)
+RETURNING (SELECT created_at FROM inserted)
 """)
 
 _UNFOLLOW = text("""
@@ -98,12 +100,12 @@ WHERE id = ANY(ARRAY[:follower, :followed]::bigint[]) AND EXISTS (SELECT FROM de
 """)
 
 
-async def follow(session: AsyncSession, *, follower_id: int, followed_id: int) -> bool:
-    """Insert the follow if missing; True when it was new. IntegrityError if a user is gone."""
+async def follow(session: AsyncSession, *, follower_id: int, followed_id: int) -> datetime | None:
+    """Insert the follow if missing; its time when it was new. IntegrityError if a user is gone."""
     params = {"follower": follower_id, "followed": followed_id}
     await session.execute(_LOCK_PAIR, params)
-    result = await session.execute(_FOLLOW, params)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    followed_at: datetime | None = (await session.execute(_FOLLOW, params)).scalars().first()
+    return followed_at
 
 
 async def unfollow(session: AsyncSession, *, follower_id: int, followed_id: int) -> bool:

@@ -8,6 +8,7 @@ from townsquare.users import service
 from townsquare.users.dependencies import UserRef, resolve_user
 from townsquare.users.models import UserAccount
 from townsquare.users.schemas import ProfileUpdate, UserPrivate, UserProfile, UserPublic, UserSummary
+from townsquare.worker.dependencies import JobsDep
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -50,10 +51,10 @@ async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep
     response_model=UserPublic,
     responses=problem_docs(401, 404),
 )
-async def follow(user_id: UserRef, session: SessionDep, viewer: CurrentViewer) -> UserProfile:
+async def follow(user_id: UserRef, session: SessionDep, jobs: JobsDep, viewer: CurrentViewer) -> UserProfile:
     """Follow a user (idempotent); answers with their profile."""
     followed_id = resolve_user(user_id, viewer)
-    user, followed_by_me = await service.follow(session, follower_id=viewer.id, followed_id=followed_id)
+    user, followed_by_me = await service.follow(session, jobs, follower_id=viewer.id, followed_id=followed_id)
     return _view(user, followed_by_me, viewer)
 
 

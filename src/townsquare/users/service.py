@@ -6,6 +6,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.kit.pagination import page_of
+from townsquare.notifications import service as notifications
+from townsquare.notifications.service import Deferrer
 from townsquare.users import repository
 from townsquare.users.errors import CannotFollowSelf, EmailTaken, NotProfileOwner, UsernameTaken, UserNotFound
 from townsquare.users.models import UserAccount
@@ -58,14 +60,20 @@ async def update_profile(session: AsyncSession, *, user_id: int, editor_id: int,
     return user
 
 
-async def follow(session: AsyncSession, *, follower_id: int, followed_id: int) -> tuple[UserAccount, bool | None]:
+async def follow(
+    session: AsyncSession, jobs: Deferrer, *, follower_id: int, followed_id: int
+) -> tuple[UserAccount, bool | None]:
     if follower_id == followed_id:
         raise CannotFollowSelf()
     try:
-        await repository.follow(session, follower_id=follower_id, followed_id=followed_id)
+        followed_at = await repository.follow(session, follower_id=follower_id, followed_id=followed_id)
     except IntegrityError:
         # The foreign key: there is no such user (or they left a moment ago).
         raise UserNotFound() from None
+    if followed_at is not None:
+        await notifications.announce(
+            session, jobs, type="follow", actor_id=follower_id, target_id=followed_id, at=followed_at
+        )
     return await get_profile(session, user_id=followed_id, viewer_id=follower_id)
 
 

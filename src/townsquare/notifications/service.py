@@ -1,0 +1,116 @@
+"""Notifications: announced in the action's transaction, made by the worker, read by the owner.
+
+A like, comment or follow calls `announce`, which defers a job on the same transaction. The
+worker runs `deliver`, which inserts at most one notification per action (a unique dedupe key)
+and publishes it to the open streams. Whether and when the worker runs changes nothing in the
+outcome: a like followed by an unlike still yields its notification; a deleted post, comment or
+account takes its notifications with it, and a job that finds its target gone makes none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townsquare.kit.pagination import InvalidCursor, decode_cursor, page_of
+from townsquare.notifications import repository
+from townsquare.notifications.errors import NotYourNotifications
+from townsquare.notifications.schemas import NotificationType, NotificationView, notification_view
+
+DELIVER = "notifications.deliver"
+
+
+class Deferrer(Protocol):
+    async def defer(self, session: AsyncSession, task: str, **arguments: Any) -> None: ...
+
+
+async def announce(
+    session: AsyncSession,
+    jobs: Deferrer,
+    *,
+    type: NotificationType,
+    actor_id: int,
+    target_id: int,
+    at: datetime,
+) -> None:
+    """Queue the notification of an action in the action's own transaction.
+
+    `target_id` is the liked post, the new comment or the followed user; `at` is the action's time."""
+    await jobs.defer(session, DELIVER, type=type, actor_id=actor_id, target_id=target_id, at=at.isoformat())
+
+
+def dedupe_key(type: str, actor_id: int, target_id: int) -> str:
+    # A comment is its own action; a like or a follow is one per (actor, target) for ever.
+    return f"comment:{target_id}" if type == "comment" else f"{type}:{actor_id}:{target_id}"
+
+
+async def deliver(
+    session: AsyncSession, *, type: str, actor_id: int, target_id: int, at: datetime
+) -> NotificationView | None:
+    """Make the action's notification unless it exists or has no one to go to; publish it."""
+    key = dedupe_key(type, actor_id, target_id)
+    try:
+        row = await repository.insert(session, type=type, actor_id=actor_id, target_id=target_id, key=key, at=at)
+    except IntegrityError:  # the target or an account was deleted meanwhile: nothing to notify
+        await session.rollback()
+        return None
+    if row is None:
+        return None
+    view = notification_view(row)
+    await repository.publish(
+        session, recipient_id=row.recipient_id, notification_id=view.id, payload=view.model_dump_json()
+    )
+    return view
+
+
+def ensure_owner(user_id: int, viewer_id: int) -> None:
+    if user_id != viewer_id:
+        raise NotYourNotifications()
+
+
+async def page(
+    session: AsyncSession, *, user_id: int, unread: bool, cursor: str | None, limit: int
+) -> tuple[list[NotificationView], str | None]:
+    rows = await repository.page(session, user_id, unread=unread, before=_decode(cursor), limit=limit)
+    items, next_cursor = page_of(rows, limit, lambda row: (_micros(row.created_at), int(row.id)))
+    return [notification_view(row) for row in items], next_cursor
+
+
+async def made_after(session: AsyncSession, *, user_id: int, after_id: int, limit: int) -> list[NotificationView]:
+    rows = await repository.made_after(session, user_id, after_id=after_id, limit=limit)
+    return [notification_view(row) for row in rows]
+
+
+async def unread_count(session: AsyncSession, *, user_id: int) -> int:
+    return await repository.unread_count(session, user_id)
+
+
+async def mark_read(session: AsyncSession, *, user_id: int, ids: Sequence[int] | None) -> int:
+    return await repository.mark_read(session, user_id, ids)
+
+
+# The list is ordered by (created_at, id): the cursor carries both, the time in microseconds.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(at: datetime) -> int:
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def _decode(cursor: str | None) -> tuple[datetime, int] | None:
+    if cursor is None:
+        return None
+    micros, last_id = decode_cursor(cursor, int, int)
+    assert isinstance(micros, int)
+    assert isinstance(last_id, int)
+    if not (0 <= micros < 2**60 and 0 < last_id < 2**63):
+        raise InvalidCursor()
+    try:
+        return _EPOCH + micros * _MICROSECOND, last_id
+    except OverflowError:  # past the year 9999
+        raise InvalidCursor() from None

@@ -1,0 +1,137 @@
+"""The job queue: procrastinate on the application's own PostgreSQL.
+
+Jobs are deferred on the request's own connection, inside its transaction: a committed action
+always has its job and a rolled-back one never does. The worker runs inside the API process by
+default, or as any number of `townsquare worker` processes; PostgreSQL hands each job to one
+worker (`FOR UPDATE SKIP LOCKED`), and a job whose worker died is handed out again by the
+recovery task below. Tasks must therefore be idempotent, which notifications are (a unique
+dedupe key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import ProcrastinateException
+from procrastinate.job_context import JobContext
+from procrastinate.worker import Worker
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townsquare.config import WorkerSettings
+from townsquare.db.session import Database, libpq_url
+from townsquare.notifications import tasks as notification_tasks
+
+logger = logging.getLogger(__name__)
+
+RECOVER_STALLED_JOBS = "worker.recover_stalled_jobs"
+
+
+class JobQueue:
+    def __init__(self, database_url: str, settings: WorkerSettings) -> None:
+        self.settings = settings
+        # Our own pool, opened without waiting, so the server starts (and recovers) while the
+        # database is down. It serves the worker: its listener and heartbeat, plus a connection
+        # per concurrent job. Deferring uses the request's connection instead.
+        self._pool = AsyncConnectionPool(
+            libpq_url(database_url),
+            min_size=1,
+            max_size=settings.concurrency + 3,
+            kwargs={"connect_timeout": 5},
+            check=AsyncConnectionPool.check_connection,
+            open=False,
+        )
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+        self._worker: Worker | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        notification_tasks.register(self.app, settings)
+        self._register_recovery()
+
+    async def open(self) -> None:
+        await self._pool.open(wait=False)
+        await self.app.open_async(self._pool)
+
+    async def close(self) -> None:
+        await self.app.close_async()
+        await self._pool.close()
+
+    async def defer(self, session: AsyncSession, task: str, **arguments: Any) -> None:
+        """Queue `task` in the session's transaction: the job exists if, and only if, it commits."""
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        await self.app.configure_task(task, connection=raw.driver_connection).defer_async(**arguments)
+
+    def worker(self, database: Database, *, name: str, install_signal_handlers: bool) -> Worker:
+        return Worker(
+            self.app,
+            name=name,
+            concurrency=self.settings.concurrency,
+            install_signal_handlers=install_signal_handlers,
+            # Done jobs go; failed ones stay for an operator to inspect.
+            delete_jobs="successful",
+            update_heartbeat_interval=self.settings.heartbeat_seconds,
+            stalled_worker_timeout=self.settings.stalled_after_seconds,
+            additional_context={"database": database},
+        )
+
+    async def run_worker(self, database: Database, *, name: str) -> None:
+        """Work in the foreground until SIGINT or SIGTERM, which let the jobs in hand finish."""
+        await self.worker(database, name=name, install_signal_handlers=True).run()  # type: ignore[no-untyped-call]
+
+    def start_worker(self, database: Database, *, name: str) -> None:
+        """Run a worker inside this process, in the background, until `stop_worker`."""
+        self._stopping = asyncio.Event()
+        self._worker_task = asyncio.create_task(self._work(database, name), name="job-worker")
+
+    async def stop_worker(self, grace_seconds: float = 3.0) -> None:
+        """Let the jobs in hand finish (for up to `grace_seconds`), then unregister the worker."""
+        if self._worker_task is None:
+            return
+        self._stopping.set()
+        # A graceful stop request, which the worker sees whenever it reaches its loop: a
+        # cancellation alone can be swallowed while it starts up (a database call in flight).
+        if self._worker is not None:
+            self._worker.stop()  # type: ignore[no-untyped-call]
+        if self._worker is None or self._worker.worker_id is None:
+            self._worker_task.cancel()  # still starting, perhaps waiting for the database
+        try:
+            await asyncio.wait_for(self._worker_task, grace_seconds)
+        except TimeoutError:
+            logger.warning("the job worker did not stop within %.0fs; it was cancelled", grace_seconds)
+
+    async def _work(self, database: Database, name: str) -> None:
+        delay = 1.0
+        while not self._stopping.is_set():
+            # No await between the check above and run() taking the stop request into account.
+            self._worker = self.worker(database, name=name, install_signal_handlers=False)
+            try:
+                await self._worker.run()  # type: ignore[no-untyped-call]
+            except Exception:  # the database restarting, say: start again, later
+                logger.exception("the job worker stopped; restarting it in %.0fs", delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            delay = min(delay * 2, 30.0)
+
+    def _register_recovery(self) -> None:
+        stalled_after = self.settings.stalled_after_seconds
+
+        async def recover_stalled_jobs(context: JobContext, timestamp: int) -> None:
+            """Put back in the queue the running jobs of workers that stopped sending heartbeats."""
+            manager = context.app.job_manager
+            for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
+                try:
+                    await manager.retry_job(job)
+                except ProcrastinateException:  # another worker's recovery got there first
+                    continue
+                logger.warning("retrying job %s (%s) of a stalled worker", job.id, job.task_name)
+
+        task = self.app.task(name=RECOVER_STALLED_JOBS, pass_context=True, queueing_lock=RECOVER_STALLED_JOBS)(
+            recover_stalled_jobs
+        )
+        # Six cron fields: the last one is seconds.
+        self.app.periodic(cron=f"* * * * * */{self.settings.recover_every_seconds}")(task)
