@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
@@ -11,8 +13,9 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from tests.fixtures.database import fresh_database, maintenance_url
+from tests.fixtures.processes import free_port
 from townsquare.app import create_app
-from townsquare.config import AuthSettings, Environment, Settings
+from townsquare.config import AuthSettings, Environment, NotificationSettings, Settings
 from townsquare.db.base import Base
 
 
@@ -34,6 +37,8 @@ def settings(database_url: str) -> Settings:
         environment=Environment.TEST,
         database_url=database_url,
         auth=AuthSettings(jwt_secret=SecretStr(secrets.token_urlsafe(48))),
+        # Idle event streams show a heartbeat within a test's patience.
+        notifications=NotificationSettings(stream_heartbeat_seconds=0.3),
     )
 
 
@@ -62,3 +67,17 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     async with app.state.database.engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+
+
+@pytest.fixture(scope="session")
+async def live_url(app: FastAPI) -> AsyncIterator[str]:
+    """The session's app served by uvicorn over real HTTP (for streams), in this process."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "uvicorn did not start"
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await serving

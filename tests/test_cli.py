@@ -2,60 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from tests.fixtures.database import fresh_database
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited"
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in {timeout} s")
-
-
-@contextlib.contextmanager
-def serving(env: dict[str, str], port: int, *, timeout: float = 60) -> Iterator[list[str]]:
-    """`townsquare run` on `port` until the block ends, then Ctrl-C; the list gets its output."""
-    output: list[str] = []
-    process = subprocess.Popen(
-        [sys.executable, "-m", "townsquare", "run", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/readyz", process, timeout=timeout)
-        yield output
-    finally:
-        process.send_signal(signal.SIGINT)
-        stdout, _ = process.communicate(timeout=60)
-        output.append(stdout.decode())
-    assert process.returncode == 0, output[0]
+from tests.fixtures.processes import free_port, serving
 
 
 def test_run_migrates_serves_and_stops_on_ctrl_c(server_url: str, tmp_path: Path) -> None:

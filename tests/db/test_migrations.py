@@ -3,8 +3,9 @@ from __future__ import annotations
 import psycopg
 from alembic import command
 
-from tests.fixtures.database import fresh_database, libpq_url
+from tests.fixtures.database import fresh_database
 from townsquare.db import migrate
+from townsquare.db.session import libpq_url
 
 
 def test_migrations_upgrade_downgrade_and_match_the_models(server_url: str) -> None:
@@ -18,6 +19,12 @@ def test_migrations_upgrade_downgrade_and_match_the_models(server_url: str) -> N
                 "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
             ).fetchone()
             assert tables == (0,)
+            # procrastinate's functions and types went with migration 0003's downgrade.
+            leftovers = conn.execute(
+                "SELECT (SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%')"
+                " + (SELECT count(*) FROM pg_type WHERE typname LIKE 'procrastinate%')"
+            ).fetchone()
+            assert leftovers == (0,)
         migrate.upgrade(url)
 
 

@@ -38,6 +38,7 @@ class Database:
             connect_args={
                 "connect_timeout": settings.connect_timeout,
                 "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+                "application_name": "townsquare-api",
             },
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

@@ -38,6 +38,9 @@ class Resync:
 RESYNC: Final = Resync()
 Message = Pushed | Resync
 
+# How the listening connection shows in pg_stat_activity.
+APPLICATION_NAME = "townsquare-notification-hub"
+
 # Messages a slow stream may fall behind by before it is told to resync instead.
 INBOX_SIZE = 256
 
@@ -79,7 +82,7 @@ class NotificationHub:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, connect_timeout=5
+                    self._conninfo, autocommit=True, connect_timeout=5, application_name=APPLICATION_NAME
                 ) as connection:
                     await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     if connected_before:

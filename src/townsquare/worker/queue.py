@@ -41,7 +41,7 @@ class JobQueue:
             libpq_url(database_url),
             min_size=1,
             max_size=settings.concurrency + 3,
-            kwargs={"connect_timeout": 5},
+            kwargs={"connect_timeout": 5, "application_name": "townsquare-worker"},
             check=AsyncConnectionPool.check_connection,
             open=False,
         )
