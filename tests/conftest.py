@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from tests.fixtures.database import fresh_database, maintenance_url
+from tests.fixtures.notifications import drain
 from tests.fixtures.processes import free_port
 from townsquare.app import create_app
 from townsquare.config import AuthSettings, Environment, NotificationSettings, Settings
@@ -64,6 +65,9 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "app" not in request.fixturenames:
         return
     app: FastAPI = request.getfixturevalue("app")
+    # Let the in-process worker finish first: a job racing the TRUNCATE would deadlock with it,
+    # and come back 2 s later in the middle of the next test.
+    await drain(app)
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     async with app.state.database.engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {tables} CASCADE"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from townsquare.db.session import Database, libpq_url
 from townsquare.feed.router import router as feed_router
 from townsquare.interactions.router import router as interactions_router
 from townsquare.kit.errors import PROBLEM_RESPONSES, install_error_handlers
+from townsquare.kit.signals import on_exit_signals
 from townsquare.notifications.hub import NotificationHub
 from townsquare.notifications.router import router as notifications_router
 from townsquare.posts.router import router as posts_router
@@ -43,21 +45,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.database = database = Database(database_url, settings.db)
-        await app.state.passwords.warm_up()
-        app.state.jobs = jobs = JobQueue(database_url, settings.worker)
-        await jobs.open()
-        app.state.hub = hub = NotificationHub(libpq_url(database_url))
-        await hub.start()
-        if settings.worker.in_process:
-            jobs.start_worker(database, name=f"api-{socket.gethostname()}-{os.getpid()}")
-        try:
+        async with contextlib.AsyncExitStack() as stack:  # unwound in reverse, every step run
+            app.state.database = database = Database(database_url, settings.db)
+            stack.push_async_callback(database.dispose)
+            await app.state.passwords.warm_up()
+            app.state.hub = hub = NotificationHub(libpq_url(database_url))
+            await hub.start()
+            stack.push_async_callback(hub.stop)
+            app.state.jobs = jobs = JobQueue(database_url, settings.worker)
+            if settings.worker.in_process:
+                await jobs.start_worker(database, name=f"api-{socket.gethostname()}-{os.getpid()}")
+                stack.push_async_callback(jobs.stop_worker)
+            # uvicorn waits for open requests before shutting down: streams must end first.
+            stack.enter_context(on_exit_signals(hub.close_streams))
             yield
-        finally:
-            await jobs.stop_worker()
-            await hub.stop()
-            await jobs.close()
-            await database.dispose()
 
     app = FastAPI(
         title="Townsquare",

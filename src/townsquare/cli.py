@@ -7,12 +7,12 @@ import contextlib
 import copy
 import logging
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
-from townsquare.config import Settings, get_settings
+from townsquare.config import Settings, WorkerSettings, get_settings
 
 log = logging.getLogger("townsquare")
 
@@ -20,13 +20,24 @@ EMBEDDED_DATABASE = "townsquare"
 
 
 @contextlib.contextmanager
-def database_url(settings: Settings) -> Iterator[str]:
-    """DATABASE_URL when set; otherwise the embedded PostgreSQL under the data directory."""
+def database_url(settings: Settings, *, start_embedded: bool = True) -> Iterator[str]:
+    """DATABASE_URL when set; otherwise the embedded PostgreSQL under the data directory.
+
+    Without `start_embedded`, the embedded server must already be running (started by
+    `townsquare run`): a worker then never owns, and never stops, the API's database."""
     if settings.database_url is not None:
         yield settings.database_url
         return
     from townsquare.db import embedded
 
+    if not start_embedded:
+        server = embedded.EmbeddedPostgres(settings.data_dir / "postgres")
+        if not server.is_running():
+            raise RuntimeError(
+                "the embedded PostgreSQL is not running: start the API first (`make run`), or set DATABASE_URL"
+            )
+        yield server.url(EMBEDDED_DATABASE)
+        return
     print(f"DATABASE_URL is not set: using the embedded PostgreSQL in {settings.data_dir / 'postgres'}", flush=True)
     with embedded.running(settings.data_dir / "postgres") as server:
         yield server.ensure_database(EMBEDDED_DATABASE)
@@ -67,26 +78,32 @@ def run(args: argparse.Namespace) -> None:
 def worker(args: argparse.Namespace) -> None:
     """Job workers apart from the API: run any number, on any machine that reaches the database."""
     import asyncio
+    import signal
     import socket
 
     from townsquare.db.session import Database
     from townsquare.worker.queue import JobQueue
 
     settings = get_settings()
-    if args.concurrency is not None:
-        settings.worker.concurrency = args.concurrency
+    if args.concurrency is not None:  # validated like the environment variable
+        worker_settings = {**settings.worker.model_dump(), "concurrency": args.concurrency}
+        settings.worker = WorkerSettings.model_validate(worker_settings)
 
     async def work(url: str) -> None:
         database = Database(url, settings.db)
         jobs = JobQueue(url, settings.worker)
-        await jobs.open()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         try:
-            await jobs.run_worker(database, name=f"worker-{socket.gethostname()}-{os.getpid()}")
+            # Restarted after any failure, so it outlives a database restart.
+            await jobs.start_worker(database, name=f"worker-{socket.gethostname()}-{os.getpid()}")
+            await stop.wait()
+            await jobs.stop_worker()  # the jobs in hand finish first
         finally:
-            await jobs.close()
             await database.dispose()
 
-    with database_url(settings) as url:
+    with database_url(settings, start_embedded=False) as url:
         print(f"Townsquare job worker (concurrency {settings.worker.concurrency}); Ctrl-C stops it", flush=True)
         asyncio.run(work(url))
 
@@ -134,17 +151,24 @@ def parser() -> argparse.ArgumentParser:
 
 
 class RedactTokens(logging.Filter):
-    """Keep `?access_token=` (event streams) out of the access log."""
+    """Keep `?access_token=` (event streams) out of the access log, however it is encoded."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                TOKEN_IN_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg for arg in record.args
-            )
+            record.args = tuple(redact_query(arg) if isinstance(arg, str) else arg for arg in record.args)
         return True
 
 
-TOKEN_IN_QUERY = re.compile(r"((?:\?|&)access_token=)[^&\s]*")
+def redact_query(target: str) -> str:
+    path, separator, query = target.partition("?")
+    if not separator:
+        return target
+    # Decoded as the application decodes it, so `access%5Ftoken=` is caught too.
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if all(key != "access_token" for key, _ in pairs):
+        return target
+    redacted = [(key, "[redacted]" if key == "access_token" else value) for key, value in pairs]
+    return f"{path}?{urlencode(redacted, safe='[]')}"
 
 
 def uvicorn_logging() -> dict[str, Any]:

@@ -75,6 +75,8 @@ class WorkerSettings(BaseModel):
     recover_every_seconds: int = Field(default=10, ge=1, le=59)
     # Failed jobs retry with exponential backoff (2, 4, 8 ... seconds) this many times.
     max_attempts: int = Field(default=10, ge=1)
+    # On shutdown, jobs in hand get this long to finish; then they are interrupted and retried.
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
 
     @model_validator(mode="after")
     def _stalled_after_several_heartbeats(self) -> Self:
@@ -84,8 +86,9 @@ class WorkerSettings(BaseModel):
 
 
 class NotificationSettings(BaseModel):
-    # An idle event stream gets a comment line this often, so proxies keep it open.
-    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    # An idle event stream gets a comment line this often, so proxies keep it open; the
+    # stream's session is checked then too (a logged-out stream ends within this time).
+    stream_heartbeat_seconds: float = Field(default=10.0, gt=0)
 
 
 class Settings(BaseSettings):

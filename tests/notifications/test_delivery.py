@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.fixtures.accounts import make_account
 from tests.fixtures.content import follow, post
 from tests.fixtures.notifications import drain, notifications_of, settled_notifications
+from townsquare.app import create_app
+from townsquare.config import Settings
 from townsquare.interactions import service as interactions
 from townsquare.notifications import service as notifications
+from townsquare.notifications.schemas import NotificationView
+from townsquare.posts import service as posts
 from townsquare.users import service as users
 
 DELIVER_JOBS = text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'notifications.deliver'")
@@ -149,3 +157,84 @@ async def test_a_failing_job_is_retried_with_backoff(app: FastAPI, client: Async
             await connection.execute(text("DROP TRIGGER refuse_notifications ON notification"))
             await connection.execute(text("DROP FUNCTION refuse_notifications()"))
     assert [n["type"] for n in await settled_notifications(app, client, bob)] == ["follow"]
+
+
+async def _deliver_beside(app: FastAPI, deletion: Any, **event: Any) -> NotificationView | None:
+    """Run `deletion` (a function of a session) part way, deliver `event` meanwhile, then let
+    the deletion finish: a deadlock would fail one of the two."""
+    async with app.state.database.sessions() as deleting, app.state.database.sessions() as delivering:
+        finish = await deletion(deleting)
+        job = asyncio.create_task(notifications.deliver(delivering, at=datetime.now(UTC), **event))
+        await asyncio.sleep(0.3)  # the job is now waiting on a row the deletion holds
+        await finish()
+        await deleting.commit()
+        made = await asyncio.wait_for(job, 10)
+        await delivering.commit()
+        return made
+
+
+async def test_the_job_and_the_recipients_account_deletion_do_not_deadlock(app: FastAPI, client: AsyncClient) -> None:
+    alice, bob = await make_account(client), await make_account(client)
+    bobs = await post(client, bob)
+    await client.post(f"/posts/{bobs['id']}/likes", headers=alice.headers)
+    await drain(app)
+
+    async def delete_bob(session: AsyncSession) -> Callable[[], Awaitable[None]]:
+        await users.lock(session, user_id=int(bob.id))  # as account deletion starts
+
+        async def rest() -> None:
+            await interactions.uncount_user(session, user_id=int(bob.id))  # locks bob's posts
+            await users.delete_user(session, user_id=int(bob.id))
+
+        return rest
+
+    made = await _deliver_beside(app, delete_bob, type="like", actor_id=int(alice.id), target_id=int(bobs["id"]))
+    assert made is None  # bob is gone: no one to notify, and no error
+
+
+async def test_the_job_and_a_post_deletion_do_not_deadlock(app: FastAPI, client: AsyncClient) -> None:
+    alice, bob = await make_account(client), await make_account(client)
+    bobs = await post(client, bob)
+    comment = await client.post(f"/posts/{bobs['id']}/comments", headers=alice.headers, json={"content": "x"})
+    await drain(app)
+    async with app.state.database.engine.begin() as connection:  # as if its job had not run yet
+        await connection.execute(text("DELETE FROM notification"))
+
+    async def delete_post(session: AsyncSession) -> Callable[[], Awaitable[None]]:
+        await session.execute(text("SELECT FROM post WHERE id = :id FOR UPDATE"), {"id": int(bobs["id"])})
+
+        async def rest() -> None:
+            await posts.delete_post(session, post_id=int(bobs["id"]), user_id=int(bob.id))
+
+        return rest
+
+    made = await _deliver_beside(
+        app, delete_post, type="comment", actor_id=int(alice.id), target_id=int(comment.json()["id"])
+    )
+    assert made is None
+    assert await notifications_of(client, bob) == []
+
+
+async def test_a_queue_that_cannot_take_the_job_is_a_503_and_nothing_is_kept(settings: Settings) -> None:
+    quick = settings.model_copy(
+        update={
+            "db": settings.db.model_copy(update={"statement_timeout_ms": 500}),
+            "worker": settings.worker.model_copy(update={"in_process": False}),
+        }
+    )
+    app = create_app(quick)
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with LifespanManager(app), AsyncClient(transport=transport, base_url="http://t") as client:
+        alice, bob = await make_account(client), await make_account(client)
+        bobs = await post(client, bob)
+        async with app.state.database.engine.begin() as connection:
+            # Nothing can be queued while this holds the job table.
+            await connection.execute(text("LOCK TABLE procrastinate_jobs IN ACCESS EXCLUSIVE MODE"))
+            response = await client.post(f"/posts/{bobs['id']}/likes", headers=alice.headers)
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "1"
+        # The like went with the job: nothing half done.
+        assert (await client.get(f"/posts/{bobs['id']}")).json()["like_count"] == 0
+        async with app.state.database.engine.begin() as connection:
+            await connection.execute(text("TRUNCATE user_account CASCADE"))

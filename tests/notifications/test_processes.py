@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from tests.fixtures.database import fresh_database
-from tests.fixtures.processes import free_port, stop, townsquare, wait_until_up
+from tests.fixtures.processes import free_port, refusal, stop, townsquare, wait_until_up
 from tests.fixtures.sse import next_event, stream
 from townsquare.db.session import libpq_url
 
@@ -89,6 +89,7 @@ def two_accounts_and_a_post(base: str) -> tuple[tuple[str, dict[str, str]], tupl
 
 async def test_a_stream_on_one_api_process_gets_actions_made_through_another(database: str, tmp_path: Path) -> None:
     env = environment(database, tmp_path)
+    stopped_first = False
     (first, first_url), (second, second_url) = await asyncio.gather(
         asyncio.to_thread(api, env), asyncio.to_thread(api, env)
     )
@@ -104,12 +105,19 @@ async def test_a_stream_on_one_api_process_gets_actions_made_through_another(dat
             assert made.status_code == 201
             assert (await actor.post(f"/users/{bob_id}/follow", headers=alice)).status_code == 200
             events = [json.loads((await asyncio.wait_for(next_event(received), WAIT)).data) for _ in range(3)]
+            # Stopping the server ends the open stream at once, with a word to the client.
+            first.send_signal(signal.SIGINT)
+            stopped_first = True
+            end = await asyncio.wait_for(next_event(received, kind="end"), WAIT)
         assert sorted(event["type"] for event in events) == ["comment", "follow", "like"]
         assert {event["actor"]["id"] for event in events} == {alice_id}
+        assert json.loads(end.data) == {"reason": "server-shutdown"}
     finally:
-        outputs = [stop(first), stop(second)]
+        outputs = [stop(first, None if stopped_first else signal.SIGINT), stop(second)]
+    assert first.returncode == 0
     for output in outputs:
         assert "Traceback" not in output
+        assert "timeout graceful shutdown exceeded" not in output
 
 
 def test_killed_api_and_killed_workers_lose_and_duplicate_nothing(database: str, tmp_path: Path) -> None:
@@ -175,3 +183,28 @@ def test_worker_stops_cleanly_on_sigterm(database: str, tmp_path: Path) -> None:
     assert worker.returncode == 0, output
     assert scalar(database, "SELECT count(*) FROM procrastinate_workers") == 0
     assert "Traceback" not in output
+
+
+def test_a_worker_outlives_a_lost_database_connection(database: str, tmp_path: Path) -> None:
+    worker = townsquare("worker", env=environment(database, tmp_path))
+    api_process, base = api(environment(database, tmp_path, TOWNSQUARE_WORKER__IN_PROCESS="false"))
+    try:
+        wait_for(lambda: scalar(database, "SELECT count(*) FROM procrastinate_workers") == 1, "the worker")
+        cut = (
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'townsquare-worker'"
+        )
+        assert scalar(database, cut) >= 1
+        with httpx.Client(base_url=base, timeout=WAIT) as http:
+            owner_id, _ = account(http, "owner")
+            _, fan = account(http, "fan")
+            assert http.post(f"/users/{owner_id}/follow", headers=fan).status_code == 200
+        wait_for(lambda: scalar(database, "SELECT count(*) FROM notification") == 1, "the follow's notification")
+    finally:
+        outputs = [stop(api_process), stop(worker)]
+    assert worker.returncode == 0, outputs[1]
+
+
+def test_a_worker_does_not_start_an_embedded_database_of_its_own(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    assert "start the API first" in refusal("worker", env={**env, "TOWNSQUARE_DATA_DIR": str(tmp_path)})

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from tests.fixtures.accounts import Account, make_account
 from tests.fixtures.content import follow, post
 from tests.fixtures.notifications import drain, notifications_of
-from tests.fixtures.sse import Event, next_event, stream
+from tests.fixtures.sse import next_event, stream
 from townsquare.notifications import service as notifications
 from townsquare.notifications.hub import APPLICATION_NAME
 
@@ -139,11 +139,10 @@ async def test_a_reconnecting_client_gets_what_it_missed(
 async def test_a_lost_listener_connection_is_recovered_without_losing_events(
     app: FastAPI, client: AsyncClient, http: httpx.AsyncClient, live_url: str
 ) -> None:
-    alice, bob, carol = await make_account(client), await make_account(client), await make_account(client)
+    bob, carol = await make_account(client), await make_account(client)
     async with stream(http, stream_url(live_url, bob), headers=bob.headers) as received:
-        await follow(client, alice, bob)
-        first: Event = await asyncio.wait_for(next_event(received), WAIT)
-        # Cut the hub's LISTEN connection, then make a notification at once, while it is away.
+        # Before this stream has sent anything: cut the hub's LISTEN connection, then make a
+        # notification at once, while it is away.
         async with app.state.database.engine.begin() as connection:
             killed = await connection.execute(
                 text(
@@ -158,7 +157,44 @@ async def test_a_lost_listener_connection_is_recovered_without_losing_events(
                 session, type="follow", actor_id=int(carol.id), target_id=int(bob.id), at=datetime.now(UTC)
             )
             await session.commit()
-        second = await asyncio.wait_for(next_event(received), 2 * WAIT)
-        assert json.loads(second.data)["actor"]["id"] == carol.id
-        assert second.id != first.id
+        event = await asyncio.wait_for(next_event(received), 2 * WAIT)
+        assert json.loads(event.data)["actor"]["id"] == carol.id
         await asyncio.wait_for(app.state.hub.listening.wait(), WAIT)
+
+
+async def test_a_busy_stream_still_ends_at_logout(
+    app: FastAPI, client: AsyncClient, http: httpx.AsyncClient, live_url: str
+) -> None:
+    bob = await make_account(client)
+    fans = [await make_account(client) for _ in range(40)]
+    async with stream(http, stream_url(live_url, bob), headers=bob.headers) as received:
+        response = await client.post("/auth/logout", headers=bob.headers, json={"refresh_token": bob.refresh_token})
+        assert response.status_code == 204
+
+        async def keep_busy() -> None:  # a notification every 50 ms, faster than the heartbeat
+            for fan in fans:
+                await follow(client, fan, bob)
+                await asyncio.sleep(0.05)
+
+        busy = asyncio.create_task(keep_busy())
+        try:
+            end = await asyncio.wait_for(next_event(received, kind="end"), WAIT)
+            # Ended while notifications still flowed (40 of them take over 2 s; the check is due every 0.3 s).
+            assert not busy.done()
+        finally:
+            await busy
+    assert json.loads(end.data) == {"reason": "session-ended"}
+
+
+async def test_malformed_messages_on_the_channel_are_ignored(
+    app: FastAPI, client: AsyncClient, http: httpx.AsyncClient, live_url: str
+) -> None:
+    alice, bob = await make_account(client), await make_account(client)
+    async with stream(http, stream_url(live_url, bob), headers=bob.headers) as received:
+        async with app.state.database.engine.begin() as connection:
+            for payload in ("hello", "1 2", "x y {}", f"{bob.id} nope {{}}"):
+                await connection.execute(text("SELECT pg_notify('townsquare_notification', :p)"), {"p": payload})
+        await follow(client, alice, bob)
+        event = await asyncio.wait_for(next_event(received), WAIT)
+    assert json.loads(event.data)["actor"]["id"] == alice.id
+    assert app.state.hub.listening.is_set()

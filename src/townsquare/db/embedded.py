@@ -90,6 +90,9 @@ class EmbeddedPostgres:
             shutil.rmtree(self._temporary_socket_dir, ignore_errors=True)
         log.info("embedded PostgreSQL stopped")
 
+    def is_running(self) -> bool:
+        return (self.pgdata / "PG_VERSION").exists() and self._is_running()
+
     def url(self, database: str) -> str:
         return f"postgresql://{SUPERUSER}@/{database}?host={self._running_socket_dir()}"
 

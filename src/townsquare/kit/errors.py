@@ -78,6 +78,16 @@ class Unauthorized(DomainError):
     headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": "Bearer"}
 
 
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"
+    title = "Service unavailable"
+    headers: ClassVar[Mapping[str, str]] = {"Retry-After": "1"}
+
+    def __init__(self, detail: str = "A service the server needs is unavailable; try again shortly.") -> None:
+        super().__init__(detail)
+
+
 class InvalidRequest(DomainError):
     """A well-formed request the rules do not allow (e.g. following yourself)."""
 

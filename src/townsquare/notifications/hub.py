@@ -35,8 +35,13 @@ class Resync:
     """Notifications may have been missed: reload from the database."""
 
 
+class Close:
+    """The server is stopping: end the stream (the client reconnects, to another process)."""
+
+
 RESYNC: Final = Resync()
-Message = Pushed | Resync
+CLOSE: Final = Close()
+Message = Pushed | Resync | Close
 
 # How the listening connection shows in pg_stat_activity.
 APPLICATION_NAME = "townsquare-notification-hub"
@@ -51,6 +56,7 @@ class NotificationHub:
         self._ping_seconds = ping_seconds
         self._inboxes: dict[int, set[asyncio.Queue[Message]]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self.listening = asyncio.Event()
 
     async def start(self) -> None:
@@ -62,12 +68,19 @@ class NotificationHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def close_streams(self) -> None:
+        """End every open stream, and each one opened from now on."""
+        self._closing = True
+        self._broadcast(CLOSE)
+
     def subscriber_count(self) -> int:
         return sum(len(inboxes) for inboxes in self._inboxes.values())
 
     @contextlib.contextmanager
     def subscribe(self, user_id: int) -> Iterator[asyncio.Queue[Message]]:
         inbox: asyncio.Queue[Message] = asyncio.Queue(maxsize=INBOX_SIZE)
+        if self._closing:
+            inbox.put_nowait(CLOSE)
         self._inboxes.setdefault(user_id, set()).add(inbox)
         try:
             yield inbox
@@ -92,8 +105,9 @@ class NotificationHub:
                     while True:
                         async for notify in connection.notifies(timeout=self._ping_seconds):
                             self._dispatch(notify.payload)
-                        await connection.execute("SELECT 1")  # a dead connection shows here
-            except (psycopg.OperationalError, OSError) as error:
+                        # A dead (or half-open) connection shows here, within the ping timeout.
+                        await asyncio.wait_for(connection.execute("SELECT 1"), self._ping_seconds)
+            except Exception as error:  # the connection lost, the database restarting
                 self.listening.clear()
                 logger.warning("notification listener lost its connection (%s); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)
@@ -101,9 +115,15 @@ class NotificationHub:
 
     def _dispatch(self, payload: str) -> None:
         # "<recipient id> <notification id> <notification JSON>", see service.deliver.
-        recipient, notification_id, data = payload.split(" ", 2)
-        for inbox in self._inboxes.get(int(recipient), ()):
-            _offer(inbox, Pushed(id=int(notification_id), json=data))
+        try:
+            recipient, notification_id, data = payload.split(" ", 2)
+            message = Pushed(id=int(notification_id), json=data)
+            inboxes = self._inboxes.get(int(recipient), ())
+        except ValueError:  # not ours: anyone connected may NOTIFY the channel
+            logger.warning("ignored a malformed message on %s", CHANNEL)
+            return
+        for inbox in inboxes:
+            _offer(inbox, message)
 
     def _broadcast(self, message: Message) -> None:
         for inboxes in self._inboxes.values():
@@ -115,7 +135,8 @@ def _offer(inbox: asyncio.Queue[Message], message: Message) -> None:
     try:
         inbox.put_nowait(message)
     except asyncio.QueueFull:
-        # The stream is far behind: drop what it holds and have it reload from the database.
+        # The stream is far behind: drop what it holds and have it reload from the database
+        # (or just end, if that is what was coming).
         while not inbox.empty():
             inbox.get_nowait()
-        inbox.put_nowait(RESYNC)
+        inbox.put_nowait(message if isinstance(message, Close) else RESYNC)

@@ -19,24 +19,31 @@ from townsquare.users.models import UserAccount
 # Postgres NOTIFY channel on which new notifications are published (see hub.py).
 CHANNEL = "townsquare_notification"
 
-# One notification for an action, if its target still exists and the actor is not its owner.
-# The dedupe key makes a second run of the same job (or a like after an unlike) insert nothing.
+# Who an action notifies: (recipient_id, post_id, comment_id) of its target.
+_TARGET = {
+    "like": text("SELECT author_id, id, NULL::bigint FROM post WHERE id = :target"),
+    "comment": text("""
+        SELECT post.author_id, post.id, comment.id
+        FROM comment JOIN post ON post.id = comment.post_id WHERE comment.id = :target
+    """),
+    "follow": text("SELECT id, NULL::bigint, NULL::bigint FROM user_account WHERE id = :target"),
+}
+
+# The rows the notification will refer to, held against deletion until commit, in the
+# documented lock order (user rows in id order, then the post, then the comment): taken in
+# the foreign keys' own order instead, this deadlocks with account and post deletions.
+_HOLD_USERS = text("""
+SELECT count(*) FROM (
+    SELECT FROM user_account WHERE id = ANY(:ids) ORDER BY id FOR KEY SHARE
+) AS held
+""")
+_HOLD_POST = text("SELECT count(*) FROM (SELECT FROM post WHERE id = :id FOR KEY SHARE) AS held")
+_HOLD_COMMENT = text("SELECT count(*) FROM (SELECT FROM comment WHERE id = :id FOR KEY SHARE) AS held")
+
 _INSERT = text("""
-WITH target AS (
-    SELECT post.author_id AS recipient_id, post.id AS post_id, NULL::bigint AS comment_id
-    FROM post WHERE :type = 'like' AND post.id = :target
-    UNION ALL
-    SELECT post.author_id, post.id, comment.id
-    FROM comment JOIN post ON post.id = comment.post_id
-    WHERE :type = 'comment' AND comment.id = :target
-    UNION ALL
-    SELECT user_account.id, NULL, NULL
-    FROM user_account WHERE :type = 'follow' AND user_account.id = :target
-), inserted AS (
+WITH inserted AS (
     INSERT INTO notification (recipient_id, actor_id, type, post_id, comment_id, dedupe_key, created_at)
-    SELECT target.recipient_id, actor.id, :type, target.post_id, target.comment_id, :key, :at
-    FROM target JOIN user_account AS actor ON actor.id = :actor
-    WHERE target.recipient_id <> actor.id
+    VALUES (:recipient, :actor, :type, :post, :comment, :key, :at)
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, recipient_id, actor_id, type, post_id, comment_id, read, created_at
 )
@@ -45,13 +52,42 @@ FROM inserted JOIN user_account AS actor ON actor.id = inserted.actor_id
 """)
 
 
-async def insert(
-    session: AsyncSession, *, type: str, actor_id: int, target_id: int, key: str, at: datetime
-) -> AnyRow | None:
-    """The new notification, or None if there is none to make (or it was already made).
+async def target(session: AsyncSession, *, type: str, target_id: int) -> AnyRow | None:
+    """(recipient_id, post_id, comment_id) of the liked post, the comment or the followed user."""
+    row: AnyRow | None = (await session.execute(_TARGET[type], {"target": target_id})).one_or_none()
+    return row
 
-    IntegrityError if the target or an account is deleted while this runs."""
-    params = {"type": type, "actor": actor_id, "target": target_id, "key": key, "at": at}
+
+async def hold(session: AsyncSession, *, user_ids: set[int], post_id: int | None, comment_id: int | None) -> bool:
+    """Lock the rows against deletion until commit; False if one is already gone."""
+    held: bool = (await session.execute(_HOLD_USERS, {"ids": sorted(user_ids)})).scalar_one() == len(user_ids)
+    for statement, row_id in ((_HOLD_POST, post_id), (_HOLD_COMMENT, comment_id)):
+        if held and row_id is not None:
+            held = (await session.execute(statement, {"id": row_id})).scalar_one() == 1
+    return held
+
+
+async def insert(
+    session: AsyncSession,
+    *,
+    type: str,
+    recipient_id: int,
+    actor_id: int,
+    post_id: int | None,
+    comment_id: int | None,
+    key: str,
+    at: datetime,
+) -> AnyRow | None:
+    """The new notification with its actor's name, or None if the dedupe key already exists."""
+    params = {
+        "type": type,
+        "recipient": recipient_id,
+        "actor": actor_id,
+        "post": post_id,
+        "comment": comment_id,
+        "key": key,
+        "at": at,
+    }
     row: AnyRow | None = (await session.execute(_INSERT, params)).one_or_none()
     return row
 

@@ -1,30 +1,22 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from townsquare.auth import service as auth_service
 from townsquare.auth.dependencies import CurrentViewer, Viewer, ViewerByHeaderOrQuery
 from townsquare.db.ids import parse_id
-from townsquare.db.session import Database, SessionDep
+from townsquare.db.session import SessionDep
 from townsquare.kit.errors import InvalidRequest, problem_docs
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page
 from townsquare.notifications import service
-from townsquare.notifications.hub import NotificationHub, Pushed
 from townsquare.notifications.schemas import MarkRead, NotificationView, ReadResult, UnreadCount
+from townsquare.notifications.stream import NotificationStream
 from townsquare.users.dependencies import UserRef, resolve_user
 
 router = APIRouter(prefix="/users/{user_id}/notifications", tags=["notifications"])
-
-# How long a browser waits before reconnecting a dropped stream.
-RECONNECT_MS = 3000
-# Notifications replayed per query after a reconnection (`Last-Event-ID`) or a resync.
-REPLAY_BATCH = 100
 
 
 def _owned(user_id: str, viewer: Viewer) -> int:
@@ -96,52 +88,17 @@ async def stream(
     Each `notification` event's data is a Notification and its id the notification's id; a
     reconnecting client (`Last-Event-ID`) first gets what it missed. The stream ends with an
     `end` event when the access token expires or its session ends (log out): reconnect with a
-    fresh token. The token may come as `?access_token=` for browsers' EventSource."""
-    hub: NotificationHub = request.app.state.hub
-    database: Database = request.app.state.database
-    heartbeat: float = request.app.state.settings.notifications.stream_heartbeat_seconds
-    last_id = parse_id(last_event_id) if last_event_id else None
-
-    async def missed() -> list[NotificationView]:
-        if last_id is None:
-            return []
-        async with database.sessions() as session:
-            return await service.made_after(session, user_id=viewer.id, after_id=last_id, limit=REPLAY_BATCH)
-
-    with hub.subscribe(viewer.id) as inbox:  # before the replay, so nothing falls in between
-        yield ServerSentEvent(comment="connected", retry=RECONNECT_MS)
-        replayed: set[int] = set()
-        resync = True
-        while True:
-            if resync:
-                resync = False
-                while batch := await missed():
-                    for item in batch:
-                        replayed.add(item.id)
-                        last_id = max(last_id or 0, item.id)
-                        yield _event(item.id, item.model_dump_json())
-                    if len(batch) < REPLAY_BATCH:
-                        break
-            left = (viewer.token_expires_at - datetime.now(UTC)).total_seconds()
-            if left <= 0:
-                yield ServerSentEvent(event="end", data={"reason": "token-expired"})
-                return
-            try:
-                message = await asyncio.wait_for(inbox.get(), timeout=min(heartbeat, left))
-            except TimeoutError:
-                async with database.sessions() as session:
-                    alive = await auth_service.session_alive(session, user_id=viewer.id, session_id=viewer.session_id)
-                if not alive:
-                    yield ServerSentEvent(event="end", data={"reason": "session-ended"})
-                    return
-                yield ServerSentEvent(comment="heartbeat")
-                continue
-            if not isinstance(message, Pushed):
-                resync = True
-            elif message.id not in replayed:
-                last_id = max(last_id or 0, message.id)
-                yield _event(message.id, message.json)
-
-
-def _event(notification_id: int, data: str) -> ServerSentEvent:
-    return ServerSentEvent(event="notification", id=str(notification_id), raw_data=data)
+    fresh token; and when the server stops (reconnect: another process takes over). The token
+    may come as `?access_token=` for browsers' EventSource. Clients should drop an event whose
+    id they already have: rarely, after a reconnection, one comes twice."""
+    stream = NotificationStream(
+        hub=request.app.state.hub,
+        database=request.app.state.database,
+        user_id=viewer.id,
+        session_id=viewer.session_id,
+        token_expires_at=viewer.token_expires_at,
+        heartbeat_seconds=request.app.state.settings.notifications.stream_heartbeat_seconds,
+        last_event_id=parse_id(last_event_id) if last_event_id else None,
+    )
+    async for event in stream.events():
+        yield event

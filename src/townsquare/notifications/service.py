@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.kit.pagination import InvalidCursor, decode_cursor, page_of
@@ -52,13 +51,25 @@ async def deliver(
     session: AsyncSession, *, type: str, actor_id: int, target_id: int, at: datetime
 ) -> NotificationView | None:
     """Make the action's notification unless it exists or has no one to go to; publish it."""
-    key = dedupe_key(type, actor_id, target_id)
-    try:
-        row = await repository.insert(session, type=type, actor_id=actor_id, target_id=target_id, key=key, at=at)
-    except IntegrityError:  # the target or an account was deleted meanwhile: nothing to notify
-        await session.rollback()
+    found = await repository.target(session, type=type, target_id=target_id)
+    if found is None:  # deleted before the job ran
         return None
-    if row is None:
+    recipient_id, post_id, comment_id = found
+    if recipient_id == actor_id:
+        return None
+    if not await repository.hold(session, user_ids={actor_id, recipient_id}, post_id=post_id, comment_id=comment_id):
+        return None  # the actor, the recipient or the target is being deleted
+    row = await repository.insert(
+        session,
+        type=type,
+        recipient_id=recipient_id,
+        actor_id=actor_id,
+        post_id=post_id,
+        comment_id=comment_id,
+        key=dedupe_key(type, actor_id, target_id),
+        at=at,
+    )
+    if row is None:  # made already, by an earlier run of this job or an earlier like
         return None
     view = notification_view(row)
     await repository.publish(

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import procrastinate
-from procrastinate.exceptions import ProcrastinateException
+import psycopg
+from procrastinate.exceptions import ConnectorException, ProcrastinateException
 from procrastinate.job_context import JobContext
 from procrastinate.worker import Worker
 from psycopg_pool import AsyncConnectionPool
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.config import WorkerSettings
 from townsquare.db.session import Database, libpq_url
+from townsquare.kit.errors import Unavailable
 from townsquare.notifications import tasks as notification_tasks
 
 logger = logging.getLogger(__name__)
@@ -34,13 +37,14 @@ RECOVER_STALLED_JOBS = "worker.recover_stalled_jobs"
 class JobQueue:
     def __init__(self, database_url: str, settings: WorkerSettings) -> None:
         self.settings = settings
-        # Our own pool, opened without waiting, so the server starts (and recovers) while the
-        # database is down. It serves the worker: its listener and heartbeat, plus a connection
-        # per concurrent job. Deferring uses the request's connection instead.
+        # The worker's own pool, for procrastinate's short queries (fetch, finish, heartbeat,
+        # periodic deferral); opened without waiting, so a worker starts (and recovers) while the
+        # database is down. Jobs run on the application's pool; deferring uses the request's
+        # connection; the LISTEN connection is procrastinate's own.
         self._pool = AsyncConnectionPool(
             libpq_url(database_url),
             min_size=1,
-            max_size=settings.concurrency + 3,
+            max_size=4,
             kwargs={"connect_timeout": 5, "application_name": "townsquare-worker"},
             check=AsyncConnectionPool.check_connection,
             open=False,
@@ -52,26 +56,26 @@ class JobQueue:
         notification_tasks.register(self.app, settings)
         self._register_recovery()
 
-    async def open(self) -> None:
-        await self._pool.open(wait=False)
-        await self.app.open_async(self._pool)
-
-    async def close(self) -> None:
-        await self.app.close_async()
-        await self._pool.close()
-
     async def defer(self, session: AsyncSession, task: str, **arguments: Any) -> None:
         """Queue `task` in the session's transaction: the job exists if, and only if, it commits."""
         connection = await session.connection()
         raw = await connection.get_raw_connection()
-        await self.app.configure_task(task, connection=raw.driver_connection).defer_async(**arguments)
+        try:
+            await self.app.configure_task(task, connection=raw.driver_connection).defer_async(**arguments)
+        except ConnectorException as error:
+            # procrastinate wraps the driver's errors: a lost connection or a statement timeout
+            # is the client's cue to retry, like any other database outage.
+            if isinstance(error.__cause__, psycopg.OperationalError):
+                raise Unavailable("The database is unavailable; try again shortly.") from error
+            raise
 
-    def worker(self, database: Database, *, name: str, install_signal_handlers: bool) -> Worker:
+    def _new_worker(self, database: Database, *, name: str) -> Worker:
         return Worker(
             self.app,
             name=name,
             concurrency=self.settings.concurrency,
-            install_signal_handlers=install_signal_handlers,
+            install_signal_handlers=False,
+            shutdown_graceful_timeout=self.settings.shutdown_grace_seconds,
             # Done jobs go; failed ones stay for an operator to inspect.
             delete_jobs="successful",
             update_heartbeat_interval=self.settings.heartbeat_seconds,
@@ -79,18 +83,18 @@ class JobQueue:
             additional_context={"database": database},
         )
 
-    async def run_worker(self, database: Database, *, name: str) -> None:
-        """Work in the foreground until SIGINT or SIGTERM, which let the jobs in hand finish."""
-        await self.worker(database, name=name, install_signal_handlers=True).run()  # type: ignore[no-untyped-call]
-
-    def start_worker(self, database: Database, *, name: str) -> None:
-        """Run a worker inside this process, in the background, until `stop_worker`."""
+    async def start_worker(self, database: Database, *, name: str) -> None:
+        """Run a worker in the background until `stop_worker`; restarted after any failure."""
+        await self._pool.open(wait=False)
+        await self.app.open_async(self._pool)
         self._stopping = asyncio.Event()
         self._worker_task = asyncio.create_task(self._work(database, name), name="job-worker")
 
-    async def stop_worker(self, grace_seconds: float = 3.0) -> None:
-        """Let the jobs in hand finish (for up to `grace_seconds`), then unregister the worker."""
-        if self._worker_task is None:
+    async def stop_worker(self) -> None:
+        """Let the jobs in hand finish (those still running after the grace period are
+        interrupted and retried later), unregister the worker and close its pool. Never raises."""
+        task = self._worker_task
+        if task is None:
             return
         self._stopping.set()
         # A graceful stop request, which the worker sees whenever it reaches its loop: a
@@ -98,21 +102,26 @@ class JobQueue:
         if self._worker is not None:
             self._worker.stop()  # type: ignore[no-untyped-call]
         if self._worker is None or self._worker.worker_id is None:
-            self._worker_task.cancel()  # still starting, perhaps waiting for the database
-        try:
-            await asyncio.wait_for(self._worker_task, grace_seconds)
-        except TimeoutError:
-            logger.warning("the job worker did not stop within %.0fs; it was cancelled", grace_seconds)
+            task.cancel()  # still starting, perhaps waiting for the database
+        done, _ = await asyncio.wait({task}, timeout=self.settings.shutdown_grace_seconds + 5)
+        if not done:
+            logger.warning("the job worker did not stop in time; cancelling it")
+            task.cancel()
+            await asyncio.wait({task}, timeout=5)
+        await self._pool.close()
 
     async def _work(self, database: Database, name: str) -> None:
         delay = 1.0
         while not self._stopping.is_set():
             # No await between the check above and run() taking the stop request into account.
-            self._worker = self.worker(database, name=name, install_signal_handlers=False)
+            self._worker = self._new_worker(database, name=name)
+            started = time.monotonic()
             try:
                 await self._worker.run()  # type: ignore[no-untyped-call]
-            except Exception:  # the database restarting, say: start again, later
-                logger.exception("the job worker stopped; restarting it in %.0fs", delay)
+            except Exception as error:  # the database restarting, say: start again, later
+                logger.error("the job worker stopped (%s); restarting it in %.0fs", error, delay)
+            if time.monotonic() - started > 60:
+                delay = 1.0  # it had been working: a fresh failure
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
             delay = min(delay * 2, 30.0)
