@@ -59,3 +59,10 @@ async def session_user(session: AsyncSession, *, session_id: int, user_id: int) 
         .where(RefreshSession.id == session_id, UserAccount.id == user_id, RefreshSession.expires_at > func.now())
     )
     return await session.scalar(statement)
+
+
+async def delete_expired_sessions(session: AsyncSession, *, limit: int) -> int:
+    """Delete up to `limit` expired login sessions (their tokens cascade); how many went."""
+    expired = select(RefreshSession.id).where(RefreshSession.expires_at <= func.now()).limit(limit)
+    result = await session.execute(delete(RefreshSession).where(RefreshSession.id.in_(expired.scalar_subquery())))
+    return int(result.rowcount)  # type: ignore[attr-defined]

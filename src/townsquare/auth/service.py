@@ -143,3 +143,8 @@ async def _start_session(session: AsyncSession, tokens: TokenIssuer, *, user_id:
         refresh_token=refresh_token,
         expires_in=int(tokens.access_ttl.total_seconds()),
     )
+
+
+async def purge_expired_sessions(session: AsyncSession, *, batch: int = 10_000) -> int:
+    """Remove login sessions past their expiry (no token of theirs is accepted any more)."""
+    return await repository.delete_expired_sessions(session, limit=batch)

@@ -24,6 +24,7 @@ from procrastinate.worker import Worker
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare.auth import tasks as auth_tasks
 from townsquare.config import WorkerSettings
 from townsquare.db.session import Database, libpq_url
 from townsquare.kit.errors import Unavailable
@@ -54,6 +55,7 @@ class JobQueue:
         self._worker_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         notification_tasks.register(self.app, settings)
+        auth_tasks.register(self.app)
         self._register_recovery()
 
     async def defer(self, session: AsyncSession, task: str, **arguments: Any) -> None:
