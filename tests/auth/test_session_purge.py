@@ -24,7 +24,8 @@ async def test_expired_sessions_and_their_tokens_are_purged(app: FastAPI, client
     async with app.state.database.engine.connect() as connection:
         left = await connection.execute(
             text(
-                "SELECT user_id, (SELECT count(*) FROM refresh_token t WHERE t.session_id = s.id) FROM refresh_session s"
+                "SELECT user_id, (SELECT count(*) FROM refresh_token t WHERE t.session_id = s.id)"
+                " FROM refresh_session s"
             )
         )
         assert left.all() == [(int(bob.id), 1)]
