@@ -23,12 +23,13 @@ from townsquare.kit.signals import on_exit_signals
 from townsquare.notifications.hub import NotificationHub
 from townsquare.notifications.router import router as notifications_router
 from townsquare.posts.router import router as posts_router
+from townsquare.search.router import router as search_router
 from townsquare.users.router import router as users_router
 from townsquare.worker.queue import JobQueue
 
 DESCRIPTION = """
 A social media backend: accounts, profiles, follows, posts, likes, comments, a home feed and
-notifications (a list and a live Server-Sent Events stream); search follows. Errors are RFC 9457
+notifications (a list and a live Server-Sent Events stream), and search. Errors are RFC 9457
 `application/problem+json`. Use **Authorize** with your email or username and password to try
 the endpoints that need a token.
 """
@@ -78,4 +79,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feed_router)
     app.include_router(interactions_router)
     app.include_router(notifications_router)
+    app.include_router(search_router)
     return app

@@ -70,7 +70,7 @@ def decode_id_cursor(cursor: str | None) -> int | None:
 
 
 def page_of(
-    rows: Sequence[R], limit: int, cursor_key: Callable[[R], int | tuple[int, ...]]
+    rows: Sequence[R], limit: int, cursor_key: Callable[[R], int | tuple[int | float | str, ...]]
 ) -> tuple[list[R], str | None]:
     """Split `limit + 1` fetched rows into the page and the cursor of the next one."""
     items = list(rows[:limit])

@@ -6,6 +6,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
 
+def no_nul(value: str) -> str:
+    # PostgreSQL text cannot store NUL: refuse it as bad input, not later as a 500.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
 class RequestModel(BaseModel):
     """Request bodies: unknown fields are an error, so nothing can be slipped in (mass assignment)."""
 
@@ -14,10 +21,7 @@ class RequestModel(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot store NUL: refuse it here as bad input, not later as a 500.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
+        return no_nul(value) if isinstance(value, str) else value
 
 
 class ResponseModel(BaseModel):

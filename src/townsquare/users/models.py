@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Computed, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from townsquare.db.base import Base, CreatedAt, IdPk
@@ -20,11 +21,28 @@ class UserAccount(Base):
     followers_count: Mapped[int] = mapped_column(server_default="0")
     following_count: Mapped[int] = mapped_column(server_default="0")
     posts_count: Mapped[int] = mapped_column(server_default="0")
+    # Search: the bio's English words, kept by PostgreSQL itself.
+    bio_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('english'::regconfig, (bio)::text)", persisted=True), deferred=True
+    )
 
     __table_args__ = (
         # Case-insensitive uniqueness lives in the database, not in a check-then-insert.
         Index("uq_user_account_lower_email", func.lower(email), unique=True),
         Index("uq_user_account_lower_username", func.lower(username), unique=True),
+        # Search: username prefixes (LIKE 'abc%'), typos (trigram distance), bio words.
+        Index(
+            "ix_user_account_lower_username_pattern",
+            func.lower(username).label("lower_username"),
+            postgresql_ops={"lower_username": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_user_account_lower_username_trgm",
+            func.lower(username).label("lower_username"),
+            postgresql_using="gist",
+            postgresql_ops={"lower_username": "gist_trgm_ops"},
+        ),
+        Index("ix_user_account_bio_vector", bio_vector, postgresql_using="gin"),
         CheckConstraint("followers_count >= 0 AND following_count >= 0 AND posts_count >= 0", name="counts"),
     )
 

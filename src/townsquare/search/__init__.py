@@ -1,0 +1,1 @@
+"""Search over users (username exact, prefix and typo; bio words) and posts (full text)."""

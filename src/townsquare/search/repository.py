@@ -1,0 +1,104 @@
+"""The search queries: a read model over users and posts, like the feed.
+
+Users rank in tiers: 0 the exact username, 1 a username that starts with the query (shorter
+first), 2 a bio with the query's words (best first), 3 a username one or two typos away
+(trigram similarity, best first). A user appears once, in their best tier. Posts match every
+word of the query (web-search syntax: "quoted phrases", -excluded, or), best first, newer
+first among equals. The query text is always a bound parameter, and websearch_to_tsquery
+accepts any text without a syntax error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Float, bindparam, cast, func, literal, text, tuple_
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from townsquare.db.base import AnyRow
+from townsquare.posts.models import Post
+from townsquare.posts.repository import view as post_view
+
+# Typo candidates: the usernames nearest by trigram distance (a GiST index scan), kept when
+# similar enough. 0.2 lets two typos through in a five-letter name ("alice" ~ "alxse").
+TYPO_CANDIDATES = 50
+TYPO_SIMILARITY = 0.2
+
+_USERS = text("""
+WITH query AS (
+    SELECT lower(:q) AS term, websearch_to_tsquery('english', :q) AS words
+), matches AS (
+    SELECT u.id, 0 AS tier, 0::float8 AS score
+    FROM user_account u, query WHERE lower(u.username) = query.term
+    UNION ALL
+    SELECT u.id, 1, length(u.username)::float8
+    FROM user_account u WHERE lower(u.username) LIKE :prefix
+    UNION ALL
+    SELECT u.id, 2, -ts_rank_cd(u.bio_vector, query.words)::float8
+    FROM user_account u, query WHERE u.bio_vector @@ query.words
+    UNION ALL
+    SELECT near.id, 3, -near.similarity FROM (
+        SELECT u.id, similarity(lower(u.username), query.term)::float8 AS similarity
+        FROM user_account u, query
+        ORDER BY lower(u.username) <-> query.term
+        LIMIT :typo_candidates
+    ) AS near
+    WHERE near.similarity >= :typo_similarity
+), best AS (
+    SELECT DISTINCT ON (id) id, tier, score FROM matches ORDER BY id, tier, score
+)
+SELECT best.tier, best.score, u.id, u.username, u.bio, u.created_at,
+       u.followers_count, u.following_count, u.posts_count,
+       CASE WHEN CAST(:viewer AS bigint) IS NULL THEN NULL
+            ELSE EXISTS (SELECT FROM follow f WHERE f.follower_id = :viewer AND f.followed_id = u.id)
+       END AS followed_by_me
+FROM best JOIN user_account u ON u.id = best.id
+WHERE (best.tier, best.score, best.id) > (:after_tier, :after_score, :after_id)
+ORDER BY best.tier, best.score, best.id
+LIMIT :limit
+""")
+
+
+def _like_prefix(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+async def users(
+    session: AsyncSession, q: str, *, viewer_id: int | None, after: tuple[int, float, int] | None, limit: int
+) -> Sequence[AnyRow]:
+    """`limit` users in rank order after the key `after` (tier, score, id)."""
+    after_tier, after_score, after_id = after or (-1, 0.0, 0)
+    params = {
+        "q": q,
+        "prefix": _like_prefix(q),
+        "typo_candidates": TYPO_CANDIDATES,
+        "typo_similarity": TYPO_SIMILARITY,
+        "viewer": viewer_id,
+        "after_tier": after_tier,
+        "after_score": after_score,
+        "after_id": after_id,
+        "limit": limit,
+    }
+    rows: Sequence[AnyRow] = (await session.execute(_USERS, params)).all()
+    return rows
+
+
+async def posts(
+    session: AsyncSession, q: str, *, viewer_id: int | None, after: tuple[float, int] | None, limit: int
+) -> Sequence[AnyRow]:
+    """`limit` matching posts, best first, newer first among equals, after the key (rank, id)."""
+    words = func.websearch_to_tsquery(cast(literal("english"), REGCONFIG), bindparam("q", q))
+    rank = cast(func.ts_rank_cd(Post.search_vector, words), Float).label("rank")
+    statement = (
+        post_view(viewer_id)
+        .add_columns(rank)
+        .where(Post.search_vector.op("@@")(words))
+        .order_by(rank.desc(), Post.id.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(tuple_(rank, Post.id) < tuple_(*after))
+    rows: Sequence[AnyRow] = (await session.execute(statement)).all()
+    return rows
