@@ -4,15 +4,16 @@ Users rank in tiers: 0 the exact username, 1 a username that starts with the que
 first), 2 a bio with the query's words (best first), 3 a username one or two typos away
 (trigram similarity, best first). A user appears once, in their best tier. Posts match every
 word of the query (web-search syntax: "quoted phrases", -excluded, or), best first, newer
-first among equals. The query text is always a bound parameter, and websearch_to_tsquery
-accepts any text without a syntax error.
+first among equals, ranked among the newest 10,000 matches. The query text is always a bound
+parameter, and websearch_to_tsquery accepts any text without a syntax error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Float, bindparam, cast, func, literal, text, tuple_
+from sqlalchemy import Float, Select, bindparam, cast, func, literal, select, text, tuple_
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,24 +25,24 @@ from townsquare.posts.repository import view as post_view
 # similar enough. 0.2 lets two typos through in a five-letter name ("alice" ~ "alxse").
 TYPO_CANDIDATES = 50
 TYPO_SIMILARITY = 0.2
+# Posts: how many of the newest matches are ranked (see posts_statement).
+RANKED_CANDIDATES = 10_000
 
-_USERS = text("""
-WITH query AS (
-    SELECT lower(:q) AS term, websearch_to_tsquery('english', :q) AS words
-), matches AS (
+USERS = text("""
+WITH matches AS (
     SELECT u.id, 0 AS tier, 0::float8 AS score
-    FROM user_account u, query WHERE lower(u.username) = query.term
+    FROM user_account u WHERE lower(u.username) = lower(:q)
     UNION ALL
     SELECT u.id, 1, length(u.username)::float8
     FROM user_account u WHERE lower(u.username) LIKE :prefix
     UNION ALL
-    SELECT u.id, 2, -ts_rank_cd(u.bio_vector, query.words)::float8
-    FROM user_account u, query WHERE u.bio_vector @@ query.words
+    SELECT u.id, 2, -ts_rank_cd(u.bio_vector, websearch_to_tsquery('english', :q))::float8
+    FROM user_account u WHERE u.bio_vector @@ websearch_to_tsquery('english', :q)
     UNION ALL
     SELECT near.id, 3, -near.similarity FROM (
-        SELECT u.id, similarity(lower(u.username), query.term)::float8 AS similarity
-        FROM user_account u, query
-        ORDER BY lower(u.username) <-> query.term
+        SELECT u.id, similarity(lower(u.username), lower(:q))::float8 AS similarity
+        FROM user_account u
+        ORDER BY lower(u.username) <-> lower(:q)
         LIMIT :typo_candidates
     ) AS near
     WHERE near.similarity >= :typo_similarity
@@ -65,12 +66,11 @@ def _like_prefix(term: str) -> str:
     return escaped + "%"
 
 
-async def users(
-    session: AsyncSession, q: str, *, viewer_id: int | None, after: tuple[int, float, int] | None, limit: int
-) -> Sequence[AnyRow]:
-    """`limit` users in rank order after the key `after` (tier, score, id)."""
+def users_params(
+    q: str, *, viewer_id: int | None, after: tuple[int, float, int] | None, limit: int
+) -> dict[str, object]:
     after_tier, after_score, after_id = after or (-1, 0.0, 0)
-    params = {
+    return {
         "q": q,
         "prefix": _like_prefix(q),
         "typo_candidates": TYPO_CANDIDATES,
@@ -81,24 +81,47 @@ async def users(
         "after_id": after_id,
         "limit": limit,
     }
-    rows: Sequence[AnyRow] = (await session.execute(_USERS, params)).all()
+
+
+async def users(
+    session: AsyncSession, q: str, *, viewer_id: int | None, after: tuple[int, float, int] | None, limit: int
+) -> Sequence[AnyRow]:
+    """`limit` users in rank order after the key `after` (tier, score, id)."""
+    params = users_params(q, viewer_id=viewer_id, after=after, limit=limit)
+    rows: Sequence[AnyRow] = (await session.execute(USERS, params)).all()
     return rows
 
 
-async def posts(
-    session: AsyncSession, q: str, *, viewer_id: int | None, after: tuple[float, int] | None, limit: int
-) -> Sequence[AnyRow]:
+def posts_statement(
+    q: str, *, viewer_id: int | None, after: tuple[float, int] | None, limit: int
+) -> Select[*tuple[Any, ...]]:
     """`limit` matching posts, best first, newer first among equals, after the key (rank, id)."""
     words = func.websearch_to_tsquery(cast(literal("english"), REGCONFIG), bindparam("q", q))
+    # Ranked among the newest matches only: a word in half the posts would otherwise rank them
+    # all. For rarer queries (fewer matches than this), that is every match.
+    candidates = (
+        select(Post.id)
+        .where(Post.search_vector.op("@@")(words))
+        .order_by(Post.id.desc())
+        .limit(RANKED_CANDIDATES)
+        .scalar_subquery()
+    )
     rank = cast(func.ts_rank_cd(Post.search_vector, words), Float).label("rank")
     statement = (
         post_view(viewer_id)
         .add_columns(rank)
-        .where(Post.search_vector.op("@@")(words))
+        .where(Post.id.in_(candidates))
         .order_by(rank.desc(), Post.id.desc())
         .limit(limit)
     )
     if after is not None:
         statement = statement.where(tuple_(rank, Post.id) < tuple_(*after))
+    return statement
+
+
+async def posts(
+    session: AsyncSession, q: str, *, viewer_id: int | None, after: tuple[float, int] | None, limit: int
+) -> Sequence[AnyRow]:
+    statement = posts_statement(q, viewer_id=viewer_id, after=after, limit=limit)
     rows: Sequence[AnyRow] = (await session.execute(statement)).all()
     return rows
