@@ -97,13 +97,12 @@ async def explain(session: AsyncSession, label: str, statement: str, params: dic
 async def main(url: str) -> None:
     database = Database(url, DatabaseSettings(statement_timeout_ms=0))
     async with database.sessions() as session:
-        common = (
-            await session.execute(
-                text("SELECT word FROM ts_stat('SELECT search_vector FROM post') ORDER BY ndoc DESC LIMIT 1")
-            )
-        ).scalar_one()
+        stats = "SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM post')"
+        common = (await session.execute(text(f"{stats} ORDER BY ndoc DESC LIMIT 1"))).scalar_one()
+        middling = (await session.execute(text(f"{stats} ORDER BY abs(ndoc - 12000) LIMIT 1"))).scalar_one()
         for label, q in [
             ("posts, a rare word", "running"),
+            (f"posts, a word in about 1% of posts ({middling})", str(middling)),
             (f"posts, the most common word ({common})", str(common)),
             ("posts, a phrase and an exclusion", '"cold rain" -city'),
         ]:

@@ -100,22 +100,23 @@ def posts_statement(
     # Ranked among the newest matches only: a word in half the posts would otherwise rank them
     # all. For rarer queries (fewer matches than this), that is every match.
     candidates = (
-        select(Post.id)
+        select(Post.id, cast(func.ts_rank_cd(Post.search_vector, words), Float).label("rank"))
         .where(Post.search_vector.op("@@")(words))
         .order_by(Post.id.desc())
         .limit(RANKED_CANDIDATES)
-        .scalar_subquery()
+        .subquery("candidates")
     )
-    rank = cast(func.ts_rank_cd(Post.search_vector, words), Float).label("rank")
+    # The page's posts first; their authors and the viewer's likes for those rows only.
+    top = select(candidates).order_by(candidates.c.rank.desc(), candidates.c.id.desc()).limit(limit)
+    if after is not None:
+        top = top.where(tuple_(candidates.c.rank, candidates.c.id) < tuple_(*after))
+    page = top.subquery("page")
     statement = (
         post_view(viewer_id)
-        .add_columns(rank)
-        .where(Post.id.in_(candidates))
-        .order_by(rank.desc(), Post.id.desc())
-        .limit(limit)
+        .add_columns(page.c.rank)
+        .join(page, page.c.id == Post.id)
+        .order_by(page.c.rank.desc(), Post.id.desc())
     )
-    if after is not None:
-        statement = statement.where(tuple_(rank, Post.id) < tuple_(*after))
     return statement
 
 
