@@ -120,6 +120,7 @@ async def main(url: str) -> None:
             ("users, a typo", name[:2] + name[3] + name[2] + name[4:]),
             ("users, a bio word", str(common)),
         ]:
+            await repository.prepare(session, q)  # as the service does: custom plans, typo threshold
             params = repository.users_params(q, viewer_id=None, after=None, limit=21)
             await explain(session, f"{label} ({q})", str(repository.USERS.text), params)
     await database.dispose()

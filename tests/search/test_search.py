@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from tests.fixtures.accounts import Account, make_account
 from tests.fixtures.content import follow, post
+from townsquare.search import repository
 
 PROBLEM = "application/problem+json"
 
@@ -47,10 +50,11 @@ async def people(client: AsyncClient) -> dict[str, Account]:
 
 
 async def test_users_exact_then_prefix_then_bio_then_typos(client: AsyncClient, people: dict[str, Account]) -> None:
-    # Exact; prefixes, shorter first; the bio that names Robert; last, "rob", near by trigrams.
-    assert await usernames(client, "robert") == ["robert", "roberta", "robertson", "bob", "rob"]
-    assert await usernames(client, "ROBERT") == ["robert", "roberta", "robertson", "bob", "rob"]
-    assert await usernames(client, "rob") == ["rob", "robert", "roberta", "robertson"]
+    # Exact; prefixes, shorter first; the bio that names Robert. "rob" is three edits away.
+    assert await usernames(client, "robert") == ["robert", "roberta", "robertson", "bob"]
+    assert await usernames(client, "ROBERT") == ["robert", "roberta", "robertson", "bob"]
+    # Exact, prefixes, and "bob", one typo away from "rob".
+    assert await usernames(client, "rob") == ["rob", "robert", "roberta", "robertson", "bob"]
 
 
 @pytest.mark.parametrize(("typo", "meant"), [("robret", "robert"), ("rboert", "robert"), ("chralotte", "charlotte")])
@@ -88,7 +92,7 @@ async def test_users_never_show_private_fields(client: AsyncClient, people: dict
 @pytest.fixture
 async def writings(client: AsyncClient) -> dict[str, Account]:
     author, other = await make_account(client, "writer"), await make_account(client, "other")
-    for text in [
+    for sentence in [
         "I was running in the rain",
         "run forest run",
         "the cat sat on the mat",
@@ -97,7 +101,7 @@ async def writings(client: AsyncClient) -> dict[str, Account]:
         "cold rain falls",
         "falls rain cold",
     ]:
-        await post(client, author, text)
+        await post(client, author, sentence)
     await post(client, other, "a quiet post about nothing")
     return {"author": author, "other": other}
 
@@ -266,3 +270,67 @@ async def test_any_text_is_answered_200_or_422(client: AsyncClient, q: str) -> N
     assert response.status_code in (200, 422), response.text
     if response.status_code == 422:
         assert "\x00" in q  # the only text refused: NUL, which PostgreSQL cannot hold
+
+
+async def _quick_users(app: FastAPI, names: list[str]) -> None:
+    """Accounts straight into the table (no password hashing): for crowds."""
+    async with app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO user_account (email, username, hashed_password) VALUES (:e, :u, 'x')"),
+            [{"e": f"{name}@example.com", "u": name} for name in names],
+        )
+
+
+async def test_short_names_are_found_with_one_typo(app: FastAPI, client: AsyncClient) -> None:
+    await _quick_users(app, ["john", "bob", "runa"])
+    assert await usernames(client, "jhon") == ["john"]
+    assert await usernames(client, "bpb") == ["bob"]
+    assert await usernames(client, "rnua") == ["runa"]
+
+
+async def test_many_prefix_matches_do_not_crowd_out_a_typo(app: FastAPI, client: AsyncClient) -> None:
+    await _quick_users(app, ["michael", *(f"micheal_{n}" for n in range(60))])
+    found = (await search(client, "micheal", type="users", limit=100))["users"]
+    assert len(found) == 61
+    assert found[-1]["username"] == "michael"  # after the 60 prefix matches
+
+
+async def test_spaces_and_an_at_sign_do_not_hide_the_exact_match(
+    client: AsyncClient, people: dict[str, Account]
+) -> None:
+    for q in ("robert ", "  robert", "@robert", "@Robert "):
+        assert (await usernames(client, q))[0] == "robert", q
+
+
+async def test_exclusions_alone_match_nothing(client: AsyncClient, writings: dict[str, Account]) -> None:
+    await make_account(client, "someone", bio="words in a bio")
+    for q in ("-zzzz", "-cat -rain", "zzz or -zzz"):
+        found = await search(client, q)
+        assert found["posts"] == []
+        assert [u["username"] for u in found["users"] if u["username"] == "someone"] == []
+
+
+async def test_posts_rank_among_the_newest_matches_and_pages_hold_their_window(
+    client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "RANKED_CANDIDATES", 5)
+    author = await make_account(client)
+    made = [await post(client, author, f"tulip number {n}") for n in range(8)]
+    newest_five = [item["id"] for item in reversed(made[3:])]
+    assert await _walk(client, "tulip", "posts", 2) == newest_five  # equal ranks: newer first
+    # A matching post made between pages does not push an unseen one out of the window.
+    first = await search(client, "tulip", type="posts", limit=2)
+    await post(client, author, "tulip number 8")
+    seen = [item["id"] for item in first["posts"]]
+    cursor = first["next_cursor"]
+    while cursor:
+        page = await search(client, "tulip", type="posts", limit=2, cursor=cursor)
+        seen += [item["id"] for item in page["posts"]]
+        cursor = page["next_cursor"]
+    assert seen == newest_five
+
+
+async def test_an_empty_cursor_is_no_cursor(client: AsyncClient, people: dict[str, Account]) -> None:
+    for kind in ("all", "users", "posts"):
+        response = await client.get("/search", params={"q": "robert", "type": kind, "cursor": ""})
+        assert response.status_code == 200, kind

@@ -2,7 +2,7 @@
 
 Users rank in tiers: 0 the exact username, 1 a username that starts with the query (shorter
 first), 2 a bio with the query's words (best first), 3 a username one or two typos away
-(trigram similarity, best first). A user appears once, in their best tier. Posts match every
+(trigram candidates within two edits, most similar first). A user appears once, in their best tier. Posts match every
 word of the query (web-search syntax: "quoted phrases", -excluded, or), best first, newer
 first among equals, ranked among the newest 10,000 matches. The query text is always a bound
 parameter, and websearch_to_tsquery accepts any text without a syntax error.
@@ -21,60 +21,95 @@ from townsquare.db.base import AnyRow
 from townsquare.posts.models import Post
 from townsquare.posts.repository import view as post_view
 
-# Typo candidates: the usernames nearest by trigram distance (a GiST index scan), kept when
-# similar enough. 0.2 lets two typos through in a five-letter name ("alice" ~ "alxse").
+# Typos: usernames trigram-similar to the query (`%`, through the GiST index), kept when at
+# most two edits away (Levenshtein), most similar first. The trigram threshold depends on the
+# length: one typo in a four-letter name leaves a similarity near 0.11 ("john" ~ "jhon"); two
+# in a five-letter name, 0.2 ("alice" ~ "alxse").
 TYPO_CANDIDATES = 50
-TYPO_SIMILARITY = 0.2
-# Posts: how many of the newest matches are ranked (see posts_statement).
+TYPO_EDITS = 2
+
+
+def typo_threshold(term: str) -> float:
+    return 0.1 if len(term) <= 4 else 0.2
+
+
+# Ranked among the newest matches only (posts; bios for users): a word in half the rows would
+# otherwise rank them all. For rarer queries, that is every match.
 RANKED_CANDIDATES = 10_000
+
+# For every search: plans made for the actual words (a plan reused across queries assumes a
+# fixed share of matches and can rank every post), and the typo threshold for this term.
+SETUP = text(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
+    " set_config('pg_trgm.similarity_threshold', :threshold, true)"
+)
 
 USERS = text("""
 WITH matches AS (
     SELECT u.id, 0 AS tier, 0::float8 AS score
-    FROM user_account u WHERE lower(u.username) = lower(:q)
+    FROM user_account u WHERE lower(u.username) = lower(:term)
     UNION ALL
     SELECT u.id, 1, length(u.username)::float8
-    FROM user_account u WHERE lower(u.username) LIKE :prefix
+    FROM user_account u WHERE lower(u.username) LIKE lower(:prefix)
     UNION ALL
-    SELECT u.id, 2, -ts_rank_cd(u.bio_vector, websearch_to_tsquery('english', :q))::float8
-    FROM user_account u WHERE u.bio_vector @@ websearch_to_tsquery('english', :q)
+    SELECT bio.id, 2, -ts_rank_cd(bio.bio_vector, websearch_to_tsquery('english', :q))::float8 FROM (
+        SELECT u.id, u.bio_vector FROM user_account u
+        WHERE u.bio_vector @@ websearch_to_tsquery('english', :q)
+          AND querytree(websearch_to_tsquery('english', :q)) <> 'T'  -- not only exclusions
+        ORDER BY u.id DESC LIMIT :ranked
+    ) AS bio
     UNION ALL
     SELECT near.id, 3, -near.similarity FROM (
-        SELECT u.id, similarity(lower(u.username), lower(:q))::float8 AS similarity
+        SELECT u.id, similarity(lower(u.username), lower(:term))::float8 AS similarity
         FROM user_account u
-        ORDER BY lower(u.username) <-> lower(:q)
+        WHERE lower(u.username) % lower(:term) AND lower(u.username) NOT LIKE lower(:prefix)
+          AND levenshtein_less_equal(lower(u.username), lower(:term), :typo_edits) <= :typo_edits
+        ORDER BY similarity DESC, u.id
         LIMIT :typo_candidates
     ) AS near
-    WHERE near.similarity >= :typo_similarity
 ), best AS (
     SELECT DISTINCT ON (id) id, tier, score FROM matches ORDER BY id, tier, score
+), page AS (
+    SELECT * FROM best
+    WHERE (tier, score, id) > (:after_tier, :after_score, :after_id)
+    ORDER BY tier, score, id
+    LIMIT :limit
 )
-SELECT best.tier, best.score, u.id, u.username, u.bio, u.created_at,
+SELECT page.tier, page.score, u.id, u.username, u.bio, u.created_at,
        u.followers_count, u.following_count, u.posts_count,
        CASE WHEN CAST(:viewer AS bigint) IS NULL THEN NULL
             ELSE EXISTS (SELECT FROM follow f WHERE f.follower_id = :viewer AND f.followed_id = u.id)
        END AS followed_by_me
-FROM best JOIN user_account u ON u.id = best.id
-WHERE (best.tier, best.score, best.id) > (:after_tier, :after_score, :after_id)
-ORDER BY best.tier, best.score, best.id
-LIMIT :limit
+FROM page JOIN user_account u ON u.id = page.id
+ORDER BY page.tier, page.score, page.id
 """)
 
 
+def username_term(q: str) -> str:
+    """The query as a username: without surrounding spaces or a leading @."""
+    return q.strip().lstrip("@")
+
+
 def _like_prefix(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def prepare(session: AsyncSession, q: str) -> None:
+    await session.execute(SETUP, {"threshold": str(typo_threshold(username_term(q)))})
 
 
 def users_params(
     q: str, *, viewer_id: int | None, after: tuple[int, float, int] | None, limit: int
 ) -> dict[str, object]:
     after_tier, after_score, after_id = after or (-1, 0.0, 0)
+    term = username_term(q)
     return {
         "q": q,
-        "prefix": _like_prefix(q),
+        "term": term,
+        "prefix": _like_prefix(term),
+        "ranked": RANKED_CANDIDATES,
         "typo_candidates": TYPO_CANDIDATES,
-        "typo_similarity": TYPO_SIMILARITY,
+        "typo_edits": TYPO_EDITS,
         "viewer": viewer_id,
         "after_tier": after_tier,
         "after_score": after_score,
@@ -93,27 +128,32 @@ async def users(
 
 
 def posts_statement(
-    q: str, *, viewer_id: int | None, after: tuple[float, int] | None, limit: int
+    q: str, *, viewer_id: int | None, after: tuple[float, int, int] | None, limit: int
 ) -> Select[*tuple[Any, ...]]:
-    """`limit` matching posts, best first, newer first among equals, after the key (rank, id)."""
+    """`limit` matching posts, best first, newer first among equals.
+
+    The first page ranks the newest RANKED_CANDIDATES matches; its rows carry the oldest id of
+    that window (`floor`), and later pages (`after` = (rank, id, floor)) rank every match from
+    that id on, so posts made meanwhile cannot push an unseen one out of the window."""
     words = func.websearch_to_tsquery(cast(literal("english"), REGCONFIG), bindparam("q", q))
-    # Ranked among the newest matches only: a word in half the posts would otherwise rank them
-    # all. For rarer queries (fewer matches than this), that is every match.
-    candidates = (
-        select(Post.id, cast(func.ts_rank_cd(Post.search_vector, words), Float).label("rank"))
-        .where(Post.search_vector.op("@@")(words))
-        .order_by(Post.id.desc())
-        .limit(RANKED_CANDIDATES)
-        .subquery("candidates")
+    matching = select(Post.id, cast(func.ts_rank_cd(Post.search_vector, words), Float).label("rank")).where(
+        Post.search_vector.op("@@")(words),
+        func.querytree(words) != "T",  # a query of exclusions only matches nothing
     )
+    if after is None:
+        matching = matching.order_by(Post.id.desc()).limit(RANKED_CANDIDATES)
+    else:
+        matching = matching.where(Post.id >= after[2])
+    window = matching.subquery("window")
+    candidates = select(window, func.min(window.c.id).over().label("floor")).subquery("candidates")
     # The page's posts first; their authors and the viewer's likes for those rows only.
     top = select(candidates).order_by(candidates.c.rank.desc(), candidates.c.id.desc()).limit(limit)
     if after is not None:
-        top = top.where(tuple_(candidates.c.rank, candidates.c.id) < tuple_(*after))
+        top = top.where(tuple_(candidates.c.rank, candidates.c.id) < tuple_(after[0], after[1]))
     page = top.subquery("page")
     statement = (
         post_view(viewer_id)
-        .add_columns(page.c.rank)
+        .add_columns(page.c.rank, page.c.floor)
         .join(page, page.c.id == Post.id)
         .order_by(page.c.rank.desc(), Post.id.desc())
     )
@@ -121,7 +161,7 @@ def posts_statement(
 
 
 async def posts(
-    session: AsyncSession, q: str, *, viewer_id: int | None, after: tuple[float, int] | None, limit: int
+    session: AsyncSession, q: str, *, viewer_id: int | None, after: tuple[float, int, int] | None, limit: int
 ) -> Sequence[AnyRow]:
     statement = posts_statement(q, viewer_id=viewer_id, after=after, limit=limit)
     rows: Sequence[AnyRow] = (await session.execute(statement)).all()

@@ -29,12 +29,17 @@ async def search(
     q: SearchText,
     session: SessionDep,
     viewer: OptionalViewer,
-    type: Annotated[SearchType, Query(description="`all` gives the first page of each, without a cursor.")] = "all",
+    kind: Annotated[
+        SearchType, Query(alias="type", description="`all` gives the first page of each, without a cursor.")
+    ] = "all",
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> SearchResults:
-    """Find people (by username, exact, prefix or with a typo, and by the words of their bio)
-    and posts (by their words, English stemming), best match first. No token needed."""
+    """Find people (by username: exact, then prefix, then bio words, then a typo or two away)
+    and posts (every word, English stemming, "phrases", -exclusions, or), best match first.
+
+    Posts are ranked among the newest 10,000 that match; a query of exclusions only matches
+    nothing. No token needed; with one, `followed_by_me` and `liked_by_me` come along."""
     return await service.search(
-        session, q=q, type=type, cursor=cursor, limit=limit, viewer_id=viewer.id if viewer else None
+        session, q=q, kind=kind, cursor=cursor, limit=limit, viewer_id=viewer.id if viewer else None
     )

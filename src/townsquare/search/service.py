@@ -15,41 +15,44 @@ USERS, POSTS = "u", "p"
 
 
 async def search(
-    session: AsyncSession, *, q: str, type: SearchType, cursor: str | None, limit: int, viewer_id: int | None
+    session: AsyncSession, *, q: str, kind: SearchType, cursor: str | None, limit: int, viewer_id: int | None
 ) -> SearchResults:
     """Users and posts matching `q`; `all` gives the first page of each and no cursor."""
-    if type == "all" and cursor is not None:
+    cursor = cursor or None
+    if kind == "all" and cursor is not None:
         raise InvalidCursor()
     results = SearchResults(users=[], posts=[], next_cursor=None)
-    if type in ("all", "users"):
+    await repository.prepare(session, q)
+    if kind in ("all", "users"):
         after_user = _user_key(cursor) if cursor else None
         rows = await repository.users(session, q, viewer_id=viewer_id, after=after_user, limit=limit + 1)
         page, next_cursor = page_of(rows, limit, lambda row: (USERS, int(row.tier), float(row.score), int(row.id)))
         results.users = [UserPublic.model_validate(row) for row in page]
         results.next_cursor = next_cursor
-    if type in ("all", "posts"):
+    if kind in ("all", "posts"):
         after_post = _post_key(cursor) if cursor else None
         rows = await repository.posts(session, q, viewer_id=viewer_id, after=after_post, limit=limit + 1)
-        page, next_cursor = page_of(rows, limit, lambda row: (POSTS, float(row.rank), int(row.id)))
+        page, next_cursor = page_of(rows, limit, lambda row: (POSTS, float(row.rank), int(row.id), int(row.floor)))
         results.posts = [post_view(row) for row in page]
         results.next_cursor = next_cursor
-    if type == "all":
+    if kind == "all":
         results.next_cursor = None
     return results
 
 
 def _user_key(cursor: str) -> tuple[int, float, int]:
     kind, tier, score, last_id = decode_cursor(cursor, str, int, float, int)
-    if kind != USERS or not isinstance(tier, int) or tier not in (0, 1, 2, 3):
+    if kind != USERS or tier not in (0, 1, 2, 3):
         raise InvalidCursor()
+    assert isinstance(tier, int)
     return tier, _score(score), _id(last_id)
 
 
-def _post_key(cursor: str) -> tuple[float, int]:
-    kind, rank, last_id = decode_cursor(cursor, str, float, int)
+def _post_key(cursor: str) -> tuple[float, int, int]:
+    kind, rank, last_id, floor = decode_cursor(cursor, str, float, int, int)
     if kind != POSTS:
         raise InvalidCursor()
-    return _score(rank), _id(last_id)
+    return _score(rank), _id(last_id), _id(floor)
 
 
 def _score(value: object) -> float:

@@ -20,9 +20,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # pg_trgm is a trusted extension: the database's owner may create it (PostgreSQL >= 13).
-    # Left in place on downgrade: something else may use it.
+    # Trusted extensions: the database's owner may create them (PostgreSQL >= 13). pg_trgm for
+    # username similarity, fuzzystrmatch for the edit distance of typos. Left in place on
+    # downgrade: something else may use them.
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute("CREATE EXTENSION IF NOT EXISTS fuzzystrmatch")
     op.add_column(
         "post",
         sa.Column(
