@@ -16,7 +16,7 @@ from tests.fixtures.database import fresh_database, maintenance_url
 from tests.fixtures.notifications import drain
 from tests.fixtures.processes import free_port
 from townsquare.app import create_app
-from townsquare.config import AuthSettings, Environment, NotificationSettings, Settings
+from townsquare.config import AuthSettings, Environment, NotificationSettings, ServerSettings, Settings
 from townsquare.db.base import Base
 
 
@@ -40,6 +40,7 @@ def settings(database_url: str) -> Settings:
         auth=AuthSettings(jwt_secret=SecretStr(secrets.token_urlsafe(48))),
         # Idle event streams show a heartbeat within a test's patience.
         notifications=NotificationSettings(stream_heartbeat_seconds=0.3),
+        server=ServerSettings(docs=True),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -60,3 +61,23 @@ async def test_sql_parameters_never_reach_the_logs(settings: Settings, caplog: p
     assert "division by zero" in caplog.text  # the error was logged...
     assert secret not in caplog.text  # ...without its parameters
     assert secret not in response.text
+
+
+async def test_a_body_over_the_limit_is_413_before_it_is_read(client: AsyncClient) -> None:
+    big = b'{"content": "' + b"a" * 70_000 + b'"}'
+    declared = await client.post("/posts", content=big, headers={"content-type": "application/json"})
+    assert declared.status_code == 413
+    assert declared.headers["content-type"] == "application/problem+json"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        for _ in range(20):
+            yield b"a" * 8192
+
+    streamed = await client.post("/auth/register", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert streamed.headers["content-type"] == "application/problem+json"
+    # Just under the limit is read and judged on its content.
+    fine = await client.post(
+        "/auth/register", content=b" " * 60_000 + b"{}", headers={"content-type": "application/json"}
+    )
+    assert fine.status_code == 422

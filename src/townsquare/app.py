@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from townsquare import health
 from townsquare.auth.passwords import Passwords
@@ -18,7 +19,9 @@ from townsquare.config import Settings, get_settings
 from townsquare.db.session import Database, libpq_url
 from townsquare.feed.router import router as feed_router
 from townsquare.interactions.router import router as interactions_router
+from townsquare.kit.body_limit import RejectLargeBodies
 from townsquare.kit.errors import PROBLEM_RESPONSES, install_error_handlers
+from townsquare.kit.headers import SecurityHeaders
 from townsquare.kit.signals import on_exit_signals
 from townsquare.notifications.hub import NotificationHub
 from townsquare.notifications.router import router as notifications_router
@@ -67,11 +70,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
     app.state.passwords = Passwords(settings.auth)
     app.state.tokens = TokenIssuer(settings.auth, settings.jwt_secret())
     install_error_handlers(app)
+    app.add_middleware(RejectLargeBodies, max_bytes=settings.server.max_body_bytes)
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(auth_router)
     app.include_router(users_router)

@@ -56,9 +56,8 @@ def run(args: argparse.Namespace) -> None:
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()
         shown_host = f"[{host}]" if ":" in host else host
-        print(
-            f"Townsquare: http://{shown_host}:{port}  (interactive docs: http://{shown_host}:{port}/docs)", flush=True
-        )
+        docs = f"  (interactive docs: http://{shown_host}:{port}/docs)" if settings.docs_enabled else ""
+        print(f"Townsquare: http://{shown_host}:{port}{docs}", flush=True)
         uvicorn.run(
             "townsquare.app:create_app",
             factory=True,

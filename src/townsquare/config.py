@@ -36,6 +36,13 @@ class ServerSettings(BaseModel):
     port: int = Field(default=8000, ge=0, le=65535)
     # On shutdown, open requests (event streams never end by themselves) get this long.
     shutdown_grace_seconds: int = Field(default=5, ge=0)
+    # Bigger request bodies are refused with 413 as they arrive, before they fill memory.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Browser origins allowed to call the API (CORS); none by default. JSON list in the
+    # environment: TOWNSQUARE_SERVER__CORS_ORIGINS='["https://app.example.org"]'.
+    cors_origins: list[str] = []
+    # /docs and /openapi.json: on in development, off elsewhere unless turned on here.
+    docs: bool | None = None
 
 
 class DatabaseSettings(BaseModel):
@@ -110,10 +117,20 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     notifications: NotificationSettings = NotificationSettings()
 
+    @property
+    def docs_enabled(self) -> bool:
+        if self.server.docs is not None:
+            return self.server.docs
+        return self.environment is Environment.DEVELOPMENT
+
     @model_validator(mode="after")
     def _require_strong_secret_outside_development(self) -> Self:
         if self.environment is Environment.DEVELOPMENT:
             return self
+        if self.db.echo:
+            raise ValueError(
+                "TOWNSQUARE_DB__ECHO is a debugging aid (it logs every statement); it is refused outside development"
+            )
         problem = secret_problem(self.auth.jwt_secret)
         if problem is not None:
             raise ValueError(
