@@ -58,7 +58,7 @@ async def test_users_exact_then_prefix_then_bio_then_typos(client: AsyncClient, 
 
 
 @pytest.mark.parametrize(("typo", "meant"), [("robret", "robert"), ("rboert", "robert"), ("chralotte", "charlotte")])
-async def test_a_typo_still_finds_the_username_below_exact_and_prefix(
+async def test_a_typo_still_finds_the_username(
     client: AsyncClient, people: dict[str, Account], typo: str, meant: str
 ) -> None:
     found = await usernames(client, typo)

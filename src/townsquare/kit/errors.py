@@ -79,13 +79,15 @@ class Unauthorized(DomainError):
 
 
 class Unavailable(DomainError):
+    """The database (or the job queue in it) cannot be reached: the client's cue to retry."""
+
     status = 503
     code = "unavailable"
-    title = "Service unavailable"
+    title = "Service Unavailable"
     headers: ClassVar[Mapping[str, str]] = {"Retry-After": "1"}
 
-    def __init__(self, detail: str = "A service the server needs is unavailable; try again shortly.") -> None:
-        super().__init__(detail)
+    def __init__(self) -> None:
+        super().__init__("The database is unavailable; try again shortly.")
 
 
 class InvalidRequest(DomainError):
@@ -162,12 +164,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     # a deadlock victim) are the client's cue to retry; anything else is a bug and a 500.
     if isinstance(exc, OperationalError | PoolTimeout) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
         log.warning("database unavailable: %s", type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__)
-        return problem_response(
-            503,
-            detail="The database is unavailable; try again shortly.",
-            code="unavailable",
-            headers={"Retry-After": "1"},
-        )
+        return await _domain_error(request, Unavailable())
     return await _unexpected_error(request, exc)
 
 

@@ -2,10 +2,11 @@
 
 Users rank in tiers: 0 the exact username, 1 a username that starts with the query (shorter
 first), 2 a bio with the query's words (best first), 3 a username one or two typos away
-(trigram candidates within two edits, most similar first). A user appears once, in their best tier. Posts match every
-word of the query (web-search syntax: "quoted phrases", -excluded, or), best first, newer
-first among equals, ranked among the newest 10,000 matches. The query text is always a bound
-parameter, and websearch_to_tsquery accepts any text without a syntax error.
+(trigram candidates within two edits, most similar first). A user appears once, in their
+best tier. Posts match every word of the query (web-search syntax: "quoted phrases",
+-excluded, or), best first, newer first among equals, ranked among the newest 10,000 matches.
+The query text is always a bound parameter, and websearch_to_tsquery accepts any text without
+a syntax error.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ class JobQueue:
             # procrastinate wraps the driver's errors: a lost connection or a statement timeout
             # is the client's cue to retry, like any other database outage.
             if isinstance(error.__cause__, psycopg.OperationalError):
-                raise Unavailable("The database is unavailable; try again shortly.") from error
+                raise Unavailable() from error
             raise
 
     def _new_worker(self, database: Database, *, name: str) -> Worker:
