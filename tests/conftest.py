@@ -41,6 +41,8 @@ def settings(database_url: str) -> Settings:
         # Idle event streams show a heartbeat within a test's patience.
         notifications=NotificationSettings(stream_heartbeat_seconds=0.3),
         server=ServerSettings(docs=True),
+        # Tests make many accounts and writes from one address; rate limits have their own tests.
+        rate_limit_enabled=False,
     )
 
 

@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from townsquare import health
+from townsquare.auth.limits import Limits
 from townsquare.auth.passwords import Passwords
 from townsquare.auth.router import router as auth_router
 from townsquare.auth.tokens import TokenIssuer
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with contextlib.AsyncExitStack() as stack:  # unwound in reverse, every step run
             app.state.database = database = Database(database_url, settings.db)
             stack.push_async_callback(database.dispose)
+            stack.push_async_callback(app.state.limits.limiter.close)
             await app.state.passwords.warm_up()
             app.state.hub = hub = NotificationHub(libpq_url(database_url))
             await hub.start()
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.passwords = Passwords(settings.auth)
     app.state.tokens = TokenIssuer(settings.auth, settings.jwt_secret())
+    app.state.limits = Limits.from_settings(settings)
     install_error_handlers(app)
     app.add_middleware(RejectLargeBodies, max_bytes=settings.server.max_body_bytes)
     if settings.server.cors_origins:
@@ -88,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)
+    if settings.server.trusted_proxies:
+        # Outermost: the client's address and scheme are known before anything else runs.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.server.trusted_proxies)
     app.include_router(health.router)
     app.include_router(auth_router)
     app.include_router(users_router)

@@ -7,6 +7,7 @@ Nested groups use a double underscore: `TOWNSQUARE_AUTH__ACCESS_TOKEN_TTL=600`.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 import tempfile
@@ -15,7 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from limits import parse_many
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values copied from examples and tutorials; a server that accepts one is not protected.
@@ -43,6 +45,16 @@ class ServerSettings(BaseModel):
     cors_origins: list[str] = []
     # /docs and /openapi.json: on in development, off elsewhere unless turned on here.
     docs: bool | None = None
+    # Addresses or networks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed (JSON list, e.g. '["10.0.0.0/8"]'). None by default: the peer is the client.
+    trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
 
 
 class DatabaseSettings(BaseModel):
@@ -98,6 +110,30 @@ class NotificationSettings(BaseModel):
     stream_heartbeat_seconds: float = Field(default=10.0, gt=0)
 
 
+class RateLimitSettings(BaseModel):
+    """Limits in the `limits` notation: "5/minute;20/hour" means both at once (moving windows).
+
+    Set one with e.g. TOWNSQUARE_RATE_LIMIT__WRITES_PER_USER="30/minute;500/hour".
+    """
+
+    # Password checks per account (login, password change, account deletion): each attempt
+    # counts, a correct password clears the count, so this bounds guesses at one password.
+    login_per_account: str = "5/minute;20/hour"
+    # Login attempts per client address, right or wrong (each costs a password hash).
+    login_per_address: str = "30/minute;300/hour"
+    registrations_per_address: str = "5/minute;50/day"
+    # Posts, edits, deletions, likes, comments and follows by one user, together.
+    writes_per_user: str = "60/minute;1000/hour"
+    # Prefix of the counters' keys in Redis, so several deployments can share one.
+    key_prefix: str = "townsquare"
+
+    @field_validator("login_per_account", "login_per_address", "registrations_per_address", "writes_per_user")
+    @classmethod
+    def _limits_notation(cls, value: str) -> str:
+        parse_many(value)  # ValueError with the offending text
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TOWNSQUARE_",
@@ -116,6 +152,19 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     worker: WorkerSettings = WorkerSettings()
     notifications: NotificationSettings = NotificationSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    # All rate limits on or off (TOWNSQUARE_RATE_LIMIT_ENABLED=false for load tests).
+    rate_limit_enabled: bool = True
+    # Rate-limit counters live in this Redis, shared by every API process; in each process's
+    # memory when unset. `REDIS_URL` is read without the prefix, like DATABASE_URL.
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "TOWNSQUARE_REDIS_URL"))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and value.partition("://")[0] not in {"redis", "rediss", "unix"}:
+            raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
 
     @property
     def docs_enabled(self) -> bool:

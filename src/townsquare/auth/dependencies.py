@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 
 from townsquare.auth import service
 from townsquare.auth.errors import InvalidToken
+from townsquare.auth.limits import LimitsDep
 from townsquare.auth.passwords import Passwords
 from townsquare.auth.tokens import InvalidAccessToken, TokenIssuer
 from townsquare.db.session import SessionDep
+from townsquare.kit.rate_limits import enforce
 from townsquare.users.models import UserAccount
 
 # auto_error=False: a missing token is answered by our own 401 problem, not FastAPI's.
@@ -85,10 +87,18 @@ async def _viewer(viewer: Annotated[Viewer | None, Depends(_optional_viewer)]) -
     return viewer
 
 
+async def _writer(viewer: Annotated[Viewer, Depends(_viewer)], response: Response, limits: LimitsDep) -> Viewer:
+    await enforce(limits.limiter, limits.writes_per_user, str(viewer.id), response)
+    return viewer
+
+
 # For routes that take a token but do not need one: OpenAPI then says "optional" ({}).
 OPTIONAL_AUTH: dict[str, Any] = {"security": [{}, {"OAuth2PasswordBearer": []}]}
 
 CurrentViewer = Annotated[Viewer, Depends(_viewer)]
+# A signed-in user making content or connections (posts, likes, comments, follows): the
+# writes-per-user rate limit applies.
+Writer = Annotated[Viewer, Depends(_writer)]
 OptionalViewer = Annotated[Viewer | None, Depends(_optional_viewer)]
 # For event streams: browsers' EventSource cannot send an Authorization header.
 ViewerByHeaderOrQuery = Annotated[Viewer, Depends(_viewer_by_header_or_query)]

@@ -5,6 +5,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from townsquare.auth import service
 from townsquare.auth.dependencies import CurrentViewer, PasswordsDep, TokensDep
+from townsquare.auth.limits import LimitsDep, LoginAllowed, RegistrationAllowed
 from townsquare.auth.schemas import AccountDeletion, PasswordChange, RefreshRequest, Registration, TokenPair
 from townsquare.auth.service import IssuedTokens
 from townsquare.db.session import SessionDep
@@ -19,7 +20,11 @@ def _pair(issued: IssuedTokens) -> TokenPair:
 
 
 @router.post(
-    "/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserPrivate, responses=problem_docs(409)
+    "/auth/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPrivate,
+    responses=problem_docs(409, 429),
+    dependencies=[RegistrationAllowed],
 )
 async def register(body: Registration, session: SessionDep, passwords: PasswordsDep) -> UserPrivate:
     """Create an account."""
@@ -29,15 +34,20 @@ async def register(body: Registration, session: SessionDep, passwords: Passwords
     return UserPrivate.model_validate(user)
 
 
-@router.post("/auth/login", response_model=TokenPair, responses=problem_docs(401))
+@router.post("/auth/login", response_model=TokenPair, responses=problem_docs(401, 429), dependencies=[LoginAllowed])
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     passwords: PasswordsDep,
     tokens: TokensDep,
+    limits: LimitsDep,
 ) -> TokenPair:
-    """Log in with email or username and password (OAuth2 password flow)."""
-    issued = await service.login(session, passwords, tokens, login=form.username, password=form.password)
+    """Log in with email or username and password (OAuth2 password flow).
+
+    Rate-limited per client address, and per account: after 5 password attempts in a minute
+    (20 in an hour; a correct password clears the count) the answer is 429 until the window frees.
+    """
+    issued = await service.login(session, passwords, tokens, limits, login=form.username, password=form.password)
     return _pair(issued)
 
 
@@ -56,14 +66,22 @@ async def logout(viewer: CurrentViewer, session: SessionDep) -> None:
 
 
 @router.post(
-    "/auth/password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=problem_docs(401, 403)
+    "/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_docs(401, 403, 429),
 )
 async def change_password(
-    body: PasswordChange, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep
+    body: PasswordChange, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep, limits: LimitsDep
 ) -> None:
     """Change the password; every session of the account ends."""
     await service.change_password(
-        session, passwords, user=viewer.user, current_password=body.current_password, new_password=body.new_password
+        session,
+        passwords,
+        limits,
+        user=viewer.user,
+        current_password=body.current_password,
+        new_password=body.new_password,
     )
 
 
@@ -72,10 +90,10 @@ async def change_password(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["users"],
-    responses=problem_docs(401, 403),
+    responses=problem_docs(401, 403, 429),
 )
 async def delete_account(
-    body: AccountDeletion, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep
+    body: AccountDeletion, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep, limits: LimitsDep
 ) -> None:
     """Delete your account and everything it made (needs the password)."""
-    await service.delete_account(session, passwords, user=viewer.user, password=body.password)
+    await service.delete_account(session, passwords, limits, user=viewer.user, password=body.password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth import repository
 from townsquare.auth.errors import InvalidCredentials, InvalidToken, WrongPassword
+from townsquare.auth.limits import Limits
 from townsquare.auth.passwords import Passwords
 from townsquare.auth.schemas import MAX_PASSWORD_LENGTH
 from townsquare.auth.tokens import AccessClaims, TokenIssuer, hash_refresh_token, new_refresh_token
@@ -34,16 +36,27 @@ async def register(
 
 
 async def login(
-    session: AsyncSession, passwords: Passwords, tokens: TokenIssuer, *, login: str, password: str
+    session: AsyncSession,
+    passwords: Passwords,
+    tokens: TokenIssuer,
+    limits: Limits,
+    *,
+    login: str,
+    password: str,
 ) -> IssuedTokens:
     # PostgreSQL text cannot hold NUL, and no stored name or address is that long.
     user = await users_service.find_by_login(session, login) if len(login) <= 320 and "\x00" not in login else None
+    # Counted before the password is checked, so parallel guesses are counted too; unknown
+    # names are counted alike, so the answer says nothing about whether the account exists.
+    account = _account_key(user.id) if user else _login_key(login)
+    await limits.password_attempt(account)
     if len(password) > MAX_PASSWORD_LENGTH or "\x00" in password:
         raise InvalidCredentials()
     # Unknown accounts are verified against a dummy hash: same work, same answer.
     valid, new_hash = await passwords.verify(password, user.hashed_password if user else None)
     if user is None or not valid:
         raise InvalidCredentials()
+    await limits.password_correct(account)
     # Verifying took tens of milliseconds: if the password changed or the account was deleted
     # meanwhile, this login must not create a session that outlives that. The row stays
     # share-locked until commit, so neither can happen until the session exists.
@@ -96,9 +109,15 @@ async def logout(session: AsyncSession, *, session_id: int) -> None:
 
 
 async def change_password(
-    session: AsyncSession, passwords: Passwords, *, user: UserAccount, current_password: str, new_password: str
+    session: AsyncSession,
+    passwords: Passwords,
+    limits: Limits,
+    *,
+    user: UserAccount,
+    current_password: str,
+    new_password: str,
 ) -> None:
-    await _check_password(passwords, user, current_password)
+    await _check_password(passwords, limits, user, current_password)
     hashed = await passwords.hash(new_password)
     await users_service.set_password_hash(session, user_id=user.id, hashed_password=hashed)
     # Every session ends, this one too: old access and refresh tokens stop working at once.
@@ -108,8 +127,10 @@ async def change_password(
 DELETION_ATTEMPTS = 3
 
 
-async def delete_account(session: AsyncSession, passwords: Passwords, *, user: UserAccount, password: str) -> None:
-    await _check_password(passwords, user, password)
+async def delete_account(
+    session: AsyncSession, passwords: Passwords, limits: Limits, *, user: UserAccount, password: str
+) -> None:
+    await _check_password(passwords, limits, user, password)
     user_id = user.id
     # Deletion locks many rows (see the lock order in ARCHITECTURE.md). Should PostgreSQL still
     # pick it as a deadlock victim, it is all undone and simply run again.
@@ -128,10 +149,23 @@ async def delete_account(session: AsyncSession, passwords: Passwords, *, user: U
             await session.rollback()
 
 
-async def _check_password(passwords: Passwords, user: UserAccount, password: str) -> None:
+async def _check_password(passwords: Passwords, limits: Limits, user: UserAccount, password: str) -> None:
+    # A stolen access token must not become a way to guess the password either.
+    account = _account_key(user.id)
+    await limits.password_attempt(account)
     valid, _ = await passwords.verify(password, user.hashed_password)
     if not valid:
         raise WrongPassword()
+    await limits.password_correct(account)
+
+
+def _account_key(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def _login_key(login: str) -> str:
+    # A name no account has: hashed, so any text (however long or odd) makes a short key.
+    return "login:" + hashlib.sha256(login.casefold().encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def _start_session(session: AsyncSession, tokens: TokenIssuer, *, user_id: int) -> IssuedTokens:

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from townsquare.auth.dependencies import CurrentViewer
+from townsquare.auth.dependencies import Writer
 from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.interactions import service
@@ -19,14 +19,14 @@ router = APIRouter(tags=["interactions"])
 CommentRef = Annotated[str, Path(description="A comment id.", max_length=20)]
 
 
-@router.post("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404))
-async def like(post_id: PostRef, session: SessionDep, jobs: JobsDep, viewer: CurrentViewer) -> LikeState:
+@router.post("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404, 429))
+async def like(post_id: PostRef, session: SessionDep, jobs: JobsDep, viewer: Writer) -> LikeState:
     """Like a post (idempotent: liking twice counts once)."""
     return await service.like(session, jobs, post_id=post_id_of(post_id), user_id=viewer.id)
 
 
-@router.delete("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404))
-async def unlike(post_id: PostRef, session: SessionDep, viewer: CurrentViewer) -> LikeState:
+@router.delete("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404, 429))
+async def unlike(post_id: PostRef, session: SessionDep, viewer: Writer) -> LikeState:
     """Take your like back (idempotent)."""
     return await service.unlike(session, post_id=post_id_of(post_id), user_id=viewer.id)
 
@@ -46,10 +46,10 @@ async def likers(
     "/posts/{post_id}/comments",
     status_code=status.HTTP_201_CREATED,
     response_model=CommentView,
-    responses=problem_docs(401, 404),
+    responses=problem_docs(401, 404, 429),
 )
 async def add_comment(
-    post_id: PostRef, body: CommentWrite, session: SessionDep, jobs: JobsDep, viewer: CurrentViewer
+    post_id: PostRef, body: CommentWrite, session: SessionDep, jobs: JobsDep, viewer: Writer
 ) -> CommentView:
     """Comment on a post."""
     return await service.add_comment(
@@ -75,9 +75,9 @@ async def comments(
     "/comments/{comment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_docs(401, 403, 404),
+    responses=problem_docs(401, 403, 404, 429),
 )
-async def delete_comment(comment_id: CommentRef, session: SessionDep, viewer: CurrentViewer) -> None:
+async def delete_comment(comment_id: CommentRef, session: SessionDep, viewer: Writer) -> None:
     """Delete a comment: yours, or any on your post."""
     parsed = parse_id(comment_id)
     if parsed is None:

@@ -46,7 +46,7 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
-    headers: ClassVar[Mapping[str, str]] = {}
+    headers: Mapping[str, str] = {}
 
     def __init__(self, detail: str | None = None) -> None:
         self.detail = detail or self.title
@@ -75,7 +75,7 @@ class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
     title = "Not authenticated"
-    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": "Bearer"}
+    headers: Mapping[str, str] = {"WWW-Authenticate": "Bearer"}
 
 
 class Unavailable(DomainError):
@@ -84,7 +84,7 @@ class Unavailable(DomainError):
     status = 503
     code = "unavailable"
     title = "Service Unavailable"
-    headers: ClassVar[Mapping[str, str]] = {"Retry-After": "1"}
+    headers: Mapping[str, str] = {"Retry-After": "1"}
 
     def __init__(self) -> None:
         super().__init__("The database is unavailable; try again shortly.")

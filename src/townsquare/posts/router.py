@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from townsquare.auth.dependencies import OPTIONAL_AUTH, CurrentViewer, OptionalViewer
+from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
 from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
@@ -28,9 +28,9 @@ def post_id_of(post_ref: str) -> int:
     "/posts",
     status_code=status.HTTP_201_CREATED,
     response_model=PostView,
-    responses=problem_docs(401),
+    responses=problem_docs(401, 429),
 )
-async def create_post(body: PostWrite, session: SessionDep, viewer: CurrentViewer) -> PostView:
+async def create_post(body: PostWrite, session: SessionDep, viewer: Writer) -> PostView:
     """Publish a post; it is in your followers' feeds as soon as this answers."""
     return await service.create_post(session, author_id=viewer.id, content=body.content)
 
@@ -44,9 +44,9 @@ async def get_post(post_id: PostRef, session: SessionDep, viewer: OptionalViewer
 @router.put(
     "/posts/{post_id}",
     response_model=PostView,
-    responses=problem_docs(401, 403, 404),
+    responses=problem_docs(401, 403, 404, 429),
 )
-async def edit_post(post_id: PostRef, body: PostWrite, session: SessionDep, viewer: CurrentViewer) -> PostView:
+async def edit_post(post_id: PostRef, body: PostWrite, session: SessionDep, viewer: Writer) -> PostView:
     """Change your post's text."""
     return await service.edit_post(session, post_id=post_id_of(post_id), editor_id=viewer.id, content=body.content)
 
@@ -55,9 +55,9 @@ async def edit_post(post_id: PostRef, body: PostWrite, session: SessionDep, view
     "/posts/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_docs(401, 403, 404),
+    responses=problem_docs(401, 403, 404, 429),
 )
-async def delete_post(post_id: PostRef, session: SessionDep, viewer: CurrentViewer) -> None:
+async def delete_post(post_id: PostRef, session: SessionDep, viewer: Writer) -> None:
     """Delete your post with its likes and comments."""
     await service.delete_post(session, post_id=post_id_of(post_id), user_id=viewer.id)
 

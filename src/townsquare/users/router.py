@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Response, status
 
-from townsquare.auth.dependencies import OPTIONAL_AUTH, CurrentViewer, OptionalViewer
+from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
@@ -37,8 +37,8 @@ async def get_user(user_id: UserRef, session: SessionDep, viewer: OptionalViewer
     return _view(user, followed_by_me, viewer)
 
 
-@router.put("/{user_id}", response_model=UserPrivate, responses=problem_docs(401, 403, 404, 409))
-async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep, viewer: CurrentViewer) -> UserPrivate:
+@router.put("/{user_id}", response_model=UserPrivate, responses=problem_docs(401, 403, 404, 409, 429))
+async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep, viewer: Writer) -> UserPrivate:
     """Change your username or bio; omitted fields stay as they are."""
     user = await service.update_profile(
         session, user_id=resolve_user(user_id, viewer), editor_id=viewer.id, changes=body
@@ -49,9 +49,9 @@ async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep
 @router.post(
     "/{user_id}/follow",
     response_model=UserPublic,
-    responses=problem_docs(401, 404),
+    responses=problem_docs(401, 404, 429),
 )
-async def follow(user_id: UserRef, session: SessionDep, jobs: JobsDep, viewer: CurrentViewer) -> UserProfile:
+async def follow(user_id: UserRef, session: SessionDep, jobs: JobsDep, viewer: Writer) -> UserProfile:
     """Follow a user (idempotent); answers with their profile."""
     followed_id = resolve_user(user_id, viewer)
     user, followed_by_me = await service.follow(session, jobs, follower_id=viewer.id, followed_id=followed_id)
@@ -62,9 +62,9 @@ async def follow(user_id: UserRef, session: SessionDep, jobs: JobsDep, viewer: C
     "/{user_id}/follow",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_docs(401, 404),
+    responses=problem_docs(401, 404, 429),
 )
-async def unfollow(user_id: UserRef, session: SessionDep, viewer: CurrentViewer) -> None:
+async def unfollow(user_id: UserRef, session: SessionDep, viewer: Writer) -> None:
     """Stop following a user (idempotent)."""
     await service.unfollow(session, follower_id=viewer.id, followed_id=resolve_user(user_id, viewer))
 

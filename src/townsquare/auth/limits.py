@@ -1,0 +1,60 @@
+"""The server's rate-limit policies, built from settings, and the dependencies that apply them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from townsquare.config import Settings
+from townsquare.kit.rate_limits import Policy, RateLimiter, client_address, enforce
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    limiter: RateLimiter
+    login_per_account: Policy
+    login_per_address: Policy
+    registrations_per_address: Policy
+    writes_per_user: Policy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        numbers = settings.rate_limit
+        return cls(
+            limiter=RateLimiter(
+                enabled=settings.rate_limit_enabled, redis_url=settings.redis_url, key_prefix=numbers.key_prefix
+            ),
+            login_per_account=Policy.parse("login-account", numbers.login_per_account),
+            login_per_address=Policy.parse("login-address", numbers.login_per_address),
+            registrations_per_address=Policy.parse("registration-address", numbers.registrations_per_address),
+            writes_per_user=Policy.parse("writes-user", numbers.writes_per_user),
+        )
+
+    async def password_attempt(self, account: str) -> None:
+        """Count a password check for the account; 429 once it has had too many."""
+        await self.limiter.hit(self.login_per_account, account)
+
+    async def password_correct(self, account: str) -> None:
+        await self.limiter.clear(self.login_per_account, account)
+
+
+def _limits(request: Request) -> Limits:
+    limits: Limits = request.app.state.limits
+    return limits
+
+
+LimitsDep = Annotated[Limits, Depends(_limits)]
+
+
+async def _registration_allowed(request: Request, response: Response, limits: LimitsDep) -> None:
+    await enforce(limits.limiter, limits.registrations_per_address, client_address(request), response)
+
+
+async def _login_allowed(request: Request, response: Response, limits: LimitsDep) -> None:
+    await enforce(limits.limiter, limits.login_per_address, client_address(request), response)
+
+
+RegistrationAllowed = Depends(_registration_allowed)
+LoginAllowed = Depends(_login_allowed)
