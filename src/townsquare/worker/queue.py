@@ -126,7 +126,8 @@ class JobQueue:
                 delay = 1.0  # it had been working: a fresh failure
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
-            delay = min(delay * 2, 30.0)
+            # At most 5 s: once the database is back, jobs flow again within seconds.
+            delay = min(delay * 2, 5.0)
 
     def _register_recovery(self) -> None:
         stalled_after = self.settings.stalled_after_seconds
