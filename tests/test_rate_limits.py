@@ -343,12 +343,11 @@ async def test_api_processes_share_login_counters_through_redis(settings: Settin
         }
     )
     first, second = create_app(shared), create_app(shared)
-    async with LifespanManager(first), LifespanManager(second):
-        async with calling(first) as one, calling(second) as two:
-            assert (await log_in(one, alice.username, "wrong")).status_code == 401
-            assert (await log_in(two, alice.username, "wrong")).status_code == 401
-            assert (await log_in(one, alice.username, "wrong")).status_code == 401
-            assert_rate_limited(await log_in(two, alice.username, alice.password))
+    async with LifespanManager(first), LifespanManager(second), calling(first) as one, calling(second) as two:
+        assert (await log_in(one, alice.username, "wrong")).status_code == 401
+        assert (await log_in(two, alice.username, "wrong")).status_code == 401
+        assert (await log_in(one, alice.username, "wrong")).status_code == 401
+        assert_rate_limited(await log_in(two, alice.username, alice.password))
 
 
 async def test_an_unreachable_redis_falls_back_to_memory_counters(caplog: pytest.LogCaptureFixture) -> None:
@@ -364,7 +363,7 @@ async def test_an_unreachable_redis_falls_back_to_memory_counters(caplog: pytest
 
 def test_client_address_is_the_peer_and_ipv6_is_grouped_by_64() -> None:
     def address_of(host: str | None) -> str:
-        scope = {"type": "http", "client": (host, 1) if host else None, "headers": []}
+        scope: dict[str, object] = {"type": "http", "client": (host, 1) if host else None, "headers": []}
         return client_address(Request(scope))
 
     assert address_of("192.0.2.1") == "192.0.2.1"

@@ -22,8 +22,9 @@ from townsquare.db.session import Database, libpq_url
 from townsquare.feed.router import router as feed_router
 from townsquare.interactions.router import router as interactions_router
 from townsquare.kit.body_limit import RejectLargeBodies
-from townsquare.kit.errors import PROBLEM_RESPONSES, install_error_handlers
+from townsquare.kit.errors import install_error_handlers
 from townsquare.kit.headers import SecurityHeaders
+from townsquare.kit.openapi import with_problem_media_type
 from townsquare.kit.signals import on_exit_signals
 from townsquare.notifications.hub import NotificationHub
 from townsquare.notifications.router import router as notifications_router
@@ -72,7 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses=PROBLEM_RESPONSES,
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url="/redoc" if settings.docs_enabled else None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
@@ -103,4 +103,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interactions_router)
     app.include_router(notifications_router)
     app.include_router(search_router)
+    with_problem_media_type(app)
     return app

@@ -8,8 +8,9 @@ from sqlalchemy import text
 
 from townsquare.db.session import Database
 from townsquare.kit.errors import problem_docs, problem_response
+from townsquare.kit.openapi import DocumentedRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=DocumentedRoute)
 
 READINESS_TIMEOUT = 2.0  # seconds: a probe must answer fast, also when the database hangs
 

@@ -42,6 +42,8 @@ def environment(database: str, tmp_path: Path, **settings: str) -> dict[str, str
         "TOWNSQUARE_WORKER__HEARTBEAT_SECONDS": "0.5",
         "TOWNSQUARE_WORKER__STALLED_AFTER_SECONDS": "1.5",
         "TOWNSQUARE_WORKER__RECOVER_EVERY_SECONDS": "1",
+        # Many accounts from one address in seconds: rate limits have their own tests.
+        "TOWNSQUARE_RATE_LIMIT_ENABLED": "false",
         **settings,
     }
 

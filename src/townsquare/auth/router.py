@@ -10,9 +10,10 @@ from townsquare.auth.schemas import AccountDeletion, PasswordChange, RefreshRequ
 from townsquare.auth.service import IssuedTokens
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
+from townsquare.kit.openapi import DocumentedRoute
 from townsquare.users.schemas import UserPrivate
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=DocumentedRoute)
 
 
 def _pair(issued: IssuedTokens) -> TokenPair:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from townsquare.config import DatabaseSettings
+from townsquare.kit.openapi import uses_database
 
 
 def async_url(url: str) -> str:
@@ -47,6 +48,7 @@ class Database:
         await self.engine.dispose()
 
 
+@uses_database
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the endpoint returns, rolled back if it raises."""
     database: Database = request.app.state.database

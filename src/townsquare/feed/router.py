@@ -4,10 +4,11 @@ from townsquare.auth.dependencies import CurrentViewer
 from townsquare.db.session import SessionDep
 from townsquare.feed import service
 from townsquare.kit.errors import problem_docs
+from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
 from townsquare.posts.schemas import PostView
 
-router = APIRouter(tags=["feed"])
+router = APIRouter(tags=["feed"], route_class=DocumentedRoute)
 
 
 @router.get("/feed", response_model=Page[PostView], responses=problem_docs(401))

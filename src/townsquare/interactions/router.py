@@ -9,12 +9,13 @@ from townsquare.interactions import service
 from townsquare.interactions.errors import CommentNotFound
 from townsquare.interactions.schemas import CommentView, CommentWrite, LikeState
 from townsquare.kit.errors import problem_docs
+from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
 from townsquare.posts.router import PostRef, post_id_of
 from townsquare.users.schemas import UserSummary
 from townsquare.worker.dependencies import JobsDep
 
-router = APIRouter(tags=["interactions"])
+router = APIRouter(tags=["interactions"], route_class=DocumentedRoute)
 
 CommentRef = Annotated[str, Path(description="A comment id.", max_length=20)]
 

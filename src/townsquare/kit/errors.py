@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,22 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(exc.status_code, detail=detail, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route with this path; a path has several.
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    return problem_response(exc.status_code, detail=detail, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route answers at this request's path."""
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in request.app.router.routes
+        )
+    ]
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -182,15 +198,30 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
-# Documented on every operation so the OpenAPI schema says what an error looks like.
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {"model": Problem, "description": "Validation failed", "content": {PROBLEM_MEDIA_TYPE: {}}},
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}, "required": True}
+
+
+# Headers that always come with these statuses.
+PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": _header("`Bearer`: send an access token.")},
+    429: {
+        "Retry-After": _header("Seconds until the request would be counted again."),
+        "RateLimit-Policy": _header('The limit\'s windows, e.g. `"writes-user-60s";q=60;w=60`.'),
+        "RateLimit": _header('What is left in the tightest window: `"writes-user-60s";r=0;t=42`.'),
+    },
+    503: {"Retry-After": _header("Seconds to wait before trying again.")},
 }
 
 
 def problem_docs(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the problem statuses an operation can answer."""
     return {
-        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {PROBLEM_MEDIA_TYPE: {}}}
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+            **({"headers": PROBLEM_HEADERS[status]} if status in PROBLEM_HEADERS else {}),
+        }
         for status in statuses
     }

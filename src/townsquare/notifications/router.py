@@ -10,13 +10,14 @@ from townsquare.auth.dependencies import CurrentViewer, Viewer, ViewerByHeaderOr
 from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import InvalidRequest, problem_docs
+from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page
 from townsquare.notifications import service
 from townsquare.notifications.schemas import MarkRead, NotificationView, ReadResult, UnreadCount
 from townsquare.notifications.stream import NotificationStream
 from townsquare.users.dependencies import UserRef, resolve_user
 
-router = APIRouter(prefix="/users/{user_id}/notifications", tags=["notifications"])
+router = APIRouter(prefix="/users/{user_id}/notifications", tags=["notifications"], route_class=DocumentedRoute)
 
 
 def _owned(user_id: str, viewer: Viewer) -> int:

@@ -6,13 +6,14 @@ from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
 from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
+from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
 from townsquare.posts import service
 from townsquare.posts.errors import PostNotFound
 from townsquare.posts.schemas import PostView, PostWrite
 from townsquare.users.dependencies import UserRef, resolve_user
 
-router = APIRouter(tags=["posts"])
+router = APIRouter(tags=["posts"], route_class=DocumentedRoute)
 
 PostRef = Annotated[str, Path(description="A post id.", max_length=20)]
 

@@ -6,12 +6,13 @@ from pydantic import AfterValidator
 from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
+from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit
 from townsquare.kit.schemas import no_nul
 from townsquare.search import service
 from townsquare.search.schemas import SearchResults, SearchType
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], route_class=DocumentedRoute)
 
 SearchText = Annotated[
     str,

@@ -3,6 +3,7 @@ from fastapi import APIRouter, Response, status
 from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
+from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
 from townsquare.users import service
 from townsquare.users.dependencies import UserRef, resolve_user
@@ -10,7 +11,7 @@ from townsquare.users.models import UserAccount
 from townsquare.users.schemas import ProfileUpdate, UserPrivate, UserProfile, UserPublic, UserSummary
 from townsquare.worker.dependencies import JobsDep
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=DocumentedRoute)
 
 
 def _private_view(user: UserAccount) -> UserPrivate:
