@@ -7,8 +7,10 @@ import contextlib
 import copy
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -50,14 +52,22 @@ def run(args: argparse.Namespace) -> None:
 
     settings = get_settings()
     host, port = args.host or settings.server.host, args.port or settings.server.port
+    certfile = args.ssl_certfile or settings.server.tls_certfile
+    keyfile = args.ssl_keyfile or settings.server.tls_keyfile
+    if (certfile is None) != (keyfile is None):
+        raise SystemExit("townsquare run: HTTPS needs both --ssl-certfile and --ssl-keyfile")
+    scheme = "https" if certfile else "http"
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: as SystemExit it
+    # unwinds the blocks below (an embedded database is stopped too) and exits with status 0.
+    signal.signal(signal.SIGTERM, _exit)
     with database_url(settings) as url:
         migrate.upgrade(url)
         # The app reads its database from the environment, also in uvicorn's worker processes.
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()
         shown_host = f"[{host}]" if ":" in host else host
-        docs = f"  (interactive docs: http://{shown_host}:{port}/docs)" if settings.docs_enabled else ""
-        print(f"Townsquare: http://{shown_host}:{port}{docs}", flush=True)
+        docs = f"  (interactive docs: {scheme}://{shown_host}:{port}/docs)" if settings.docs_enabled else ""
+        print(f"Townsquare: {scheme}://{shown_host}:{port}{docs}", flush=True)
         uvicorn.run(
             "townsquare.app:create_app",
             factory=True,
@@ -68,16 +78,21 @@ def run(args: argparse.Namespace) -> None:
             http="httptools",
             proxy_headers=False,
             server_header=False,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
             # Open event streams never finish by themselves: stop waiting for them after this.
             timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
             log_config=uvicorn_logging(),
         )
 
 
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def worker(args: argparse.Namespace) -> None:
     """Job workers apart from the API: run any number, on any machine that reaches the database."""
     import asyncio
-    import signal
     import socket
 
     from townsquare.db.session import Database
@@ -131,6 +146,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1, or TOWNSQUARE_SERVER__HOST)")
     serve.add_argument("--port", type=int, help="port (default 8000, or TOWNSQUARE_SERVER__PORT)")
     serve.add_argument("--workers", type=int, default=1, help="API processes (default 1)")
+    serve.add_argument("--ssl-certfile", type=Path, help="serve HTTPS with this PEM certificate (chain)")
+    serve.add_argument("--ssl-keyfile", type=Path, help="... and this PEM private key")
     serve.set_defaults(handler=run)
 
     work = commands.add_parser(

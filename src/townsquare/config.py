@@ -48,6 +48,16 @@ class ServerSettings(BaseModel):
     # Addresses or networks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are
     # believed (JSON list, e.g. '["10.0.0.0/8"]'). None by default: the peer is the client.
     trusted_proxies: list[str] = []
+    # Serve HTTPS directly (PEM files); Strict-Transport-Security is sent then. The alternative
+    # is TLS at a reverse proxy listed in trusted_proxies, which forwards X-Forwarded-Proto.
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+
+    @model_validator(mode="after")
+    def _certificate_with_its_key(self) -> Self:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("TLS needs both a certificate file and its key file")
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod
