@@ -26,6 +26,22 @@ def test_outside_development_a_weak_secret_refuses_to_start(
         Settings()
 
 
+@pytest.mark.parametrize(
+    "broken", [{"TOWNSQUARE_DB__ECHO": "true"}, {"TOWNSQUARE_AUTH__JWT_SECRET": "ReallyRealButShort123"}]
+)
+def test_a_refusal_to_start_does_not_print_the_secret(monkeypatch: pytest.MonkeyPatch, broken: dict[str, str]) -> None:
+    secret = "s3cr3t-" + "Zq8" * 15
+    monkeypatch.setenv("TOWNSQUARE_ENVIRONMENT", "production")
+    monkeypatch.setenv("TOWNSQUARE_AUTH__JWT_SECRET", secret)
+    for name, value in broken.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    message = str(refused.value)
+    assert secret[-12:] not in message
+    assert "RealButShort" not in message
+
+
 def test_a_strong_secret_is_accepted_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "k" * 10 + "a-long-random-looking-secret-value-0123456789"
     monkeypatch.setenv("TOWNSQUARE_ENVIRONMENT", "production")

@@ -20,7 +20,7 @@ from tests.fixtures.processes import free_port
 from townsquare.app import create_app
 from townsquare.auth.limits import Limits
 from townsquare.config import RateLimitSettings, ServerSettings, Settings, WorkerSettings
-from townsquare.kit.rate_limits import Policy, RateLimiter, client_address
+from townsquare.kit.rate_limits import Policy, RateLimiter, TooManyRequests, client_address
 
 LIMITS = RateLimitSettings(
     login_per_account="3/minute",
@@ -100,11 +100,11 @@ def hashed(limited_app: FastAPI) -> Iterator[list[str]]:
     del passwords.verify
 
 
-async def test_password_guesses_are_limited_per_account_whatever_the_address(
+async def test_password_guesses_are_limited_per_login_name_whatever_the_address(
     limited_app: FastAPI, alice: Account, hashed: list[str]
 ) -> None:
-    # Each guess from another address, by name or by email: it is the account that counts.
-    for number, login in enumerate([alice.username, alice.email.upper(), alice.username]):
+    # Each guess from another address, in any letter case: it is the name that counts.
+    for number, login in enumerate([alice.email, alice.email.upper(), alice.email.title()]):
         async with calling(limited_app, f"203.0.113.{number}") as client:
             assert (await log_in(client, login, f"guess {number}")).status_code == 401
     async with calling(limited_app, "203.0.113.99") as client:
@@ -112,6 +112,17 @@ async def test_password_guesses_are_limited_per_account_whatever_the_address(
     assert_rate_limited(refused)
     assert refused.headers["ratelimit-policy"] == '"login-account-60s";q=3;w=60'
     assert hashed == ["guess 0", "guess 1", "guess 2"]  # the refused attempt was never checked
+
+
+async def test_counts_do_not_tell_whose_email_a_username_is(limited_app: FastAPI, alice: Account) -> None:
+    # Shared counts for an account's email and username would let anyone pair them up (and
+    # tell real names from made-up ones): the email is private. So each name counts alone.
+    async with calling(limited_app) as client:
+        for _ in range(3):
+            assert (await log_in(client, alice.email, "wrong password")).status_code == 401
+        assert_rate_limited(await log_in(client, alice.email, "wrong password"))
+        assert (await log_in(client, alice.username, "wrong password")).status_code == 401
+        assert (await log_in(client, alice.username, alice.password)).status_code == 200
 
 
 async def test_a_correct_password_clears_the_count(limited_app: FastAPI, alice: Account) -> None:
@@ -150,6 +161,18 @@ async def test_logins_are_limited_per_address(limited_app: FastAPI, app: FastAPI
     assert answers[0].headers["ratelimit"] == '"login-address-60s";r=7;t=60'
     async with calling(limited_app, "192.0.2.8") as other:
         assert (await log_in(other, accounts[0].username, PASSWORD)).status_code == 200
+
+
+async def test_token_refreshes_are_limited_per_address(limited_app: FastAPI, alice: Account) -> None:
+    refresh_token = alice.refresh_token
+    async with calling(limited_app, "192.0.2.30") as client:
+        statuses = []
+        for _ in range(9):
+            response = await client.post("/auth/refresh", json={"refresh_token": refresh_token})
+            statuses.append(response.status_code)
+            if response.status_code == 200:
+                refresh_token = response.json()["refresh_token"]
+    assert statuses == [200] * 8 + [429]
 
 
 async def test_password_change_and_deletion_count_as_guesses(limited_app: FastAPI, alice: Account) -> None:
@@ -296,7 +319,7 @@ async def exhaust(limiter: RateLimiter, key: str) -> list[bool]:
         try:
             await limiter.hit(POLICY, key)
             outcomes.append(True)
-        except Exception:
+        except TooManyRequests:
             outcomes.append(False)
     return outcomes
 
@@ -358,7 +381,24 @@ async def test_an_unreachable_redis_falls_back_to_memory_counters(caplog: pytest
         assert time.monotonic() - started < 5
     finally:
         await limiter.close()
-    assert "counting in memory" in caplog.text
+    assert caplog.text.count("counting in memory") == 1  # then Redis is left alone for a while
+
+
+async def test_a_hung_redis_costs_one_timeout_not_one_per_request() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(60)
+
+    hung = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = hung.sockets[0].getsockname()[1]
+    limiter = RateLimiter(enabled=True, redis_url=f"redis://127.0.0.1:{port}")
+    try:
+        started = time.monotonic()
+        assert await exhaust(limiter, "k") == [True, True, True, False]
+        # One 0.5 s socket timeout, then memory: not four (or sixteen: a hit asks several times).
+        assert time.monotonic() - started < 1.5
+    finally:
+        await limiter.close()
+        hung.close()
 
 
 def test_client_address_is_the_peer_and_ipv6_is_grouped_by_64() -> None:
@@ -370,3 +410,6 @@ def test_client_address_is_the_peer_and_ipv6_is_grouped_by_64() -> None:
     assert address_of("2001:db8::1") == address_of("2001:db8::ffff:1") == "2001:db8::/64"
     assert address_of("::ffff:192.0.2.1") == "192.0.2.1"
     assert address_of(None) == "unknown"
+    # Some proxies forward the client's port too; it does not make another client.
+    assert address_of("192.0.2.1:51000") == "192.0.2.1"
+    assert address_of("[2001:db8::1]:51000") == "2001:db8::/64"

@@ -38,6 +38,14 @@ async def serving(settings: Settings, base_url: str = "http://t") -> AsyncIterat
         yield client
 
 
+async def test_issued_tokens_are_not_stored(client: AsyncClient) -> None:
+    alice = await make_account(client)  # OAuth 2.0 (RFC 6749 5.1): token answers are not cached
+    login = await client.post("/auth/login", data={"username": alice.username, "password": alice.password})
+    refresh = await client.post("/auth/refresh", json={"refresh_token": alice.refresh_token})
+    assert [login.status_code, refresh.status_code] == [200, 200]
+    assert login.headers["cache-control"] == refresh.headers["cache-control"] == "no-store"
+
+
 async def test_hsts_over_tls(settings: Settings) -> None:
     async with serving(settings, "https://t") as client:
         response = await client.get("/healthz")

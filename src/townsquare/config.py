@@ -126,13 +126,14 @@ class RateLimitSettings(BaseModel):
     Set one with e.g. TOWNSQUARE_RATE_LIMIT__WRITES_PER_USER="30/minute;500/hour".
     """
 
-    # Password checks per account (login, password change, account deletion): each attempt
+    # Password checks per login name (an account's email and its username count apart, so that
+    # counts reveal nothing) and per account for password change and deletion: each attempt
     # counts, a correct password clears the count, so this bounds guesses at one password.
     login_per_account: str = "5/minute;20/hour"
-    # Login attempts per client address, right or wrong (each costs a password hash).
+    # Logins (right or wrong: each costs a password hash) and token refreshes per client address.
     login_per_address: str = "30/minute;300/hour"
     registrations_per_address: str = "5/minute;50/day"
-    # Posts, edits, deletions, likes, comments and follows by one user, together.
+    # Posts, edits, deletions, likes, comments, follows and profile changes by one user, together.
     writes_per_user: str = "60/minute;1000/hour"
     # Prefix of the counters' keys in Redis, so several deployments can share one.
     key_prefix: str = "townsquare"
@@ -150,6 +151,8 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="ignore",
         populate_by_name=True,
+        # A refusal to start must not print the (perhaps nearly right) secret it refused.
+        hide_input_in_errors=True,
     )
 
     environment: Environment = Environment.DEVELOPMENT

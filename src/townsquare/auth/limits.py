@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from townsquare.config import Settings
+from townsquare.kit.openapi import answers
 from townsquare.kit.rate_limits import Policy, RateLimiter, client_address, enforce
 
 
@@ -40,6 +41,7 @@ class Limits:
         await self.limiter.clear(self.login_per_account, account)
 
 
+@answers(429)
 def _limits(request: Request) -> Limits:
     limits: Limits = request.app.state.limits
     return limits

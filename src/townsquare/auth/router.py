@@ -24,7 +24,7 @@ def _pair(issued: IssuedTokens) -> TokenPair:
     "/auth/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserPrivate,
-    responses=problem_docs(409, 429),
+    responses=problem_docs(409),
     dependencies=[RegistrationAllowed],
 )
 async def register(body: Registration, session: SessionDep, passwords: PasswordsDep) -> UserPrivate:
@@ -35,7 +35,7 @@ async def register(body: Registration, session: SessionDep, passwords: Passwords
     return UserPrivate.model_validate(user)
 
 
-@router.post("/auth/login", response_model=TokenPair, responses=problem_docs(401, 429), dependencies=[LoginAllowed])
+@router.post("/auth/login", response_model=TokenPair, responses=problem_docs(401), dependencies=[LoginAllowed])
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
@@ -52,7 +52,7 @@ async def login(
     return _pair(issued)
 
 
-@router.post("/auth/refresh", response_model=TokenPair, responses=problem_docs(401))
+@router.post("/auth/refresh", response_model=TokenPair, responses=problem_docs(401), dependencies=[LoginAllowed])
 async def refresh(body: RefreshRequest, session: SessionDep, tokens: TokensDep) -> TokenPair:
     """Trade a refresh token for a new pair; the old refresh token stops working."""
     return _pair(await service.refresh(session, tokens, refresh_token=body.refresh_token))
@@ -70,7 +70,7 @@ async def logout(viewer: CurrentViewer, session: SessionDep) -> None:
     "/auth/password",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_docs(401, 403, 429),
+    responses=problem_docs(401, 403),
 )
 async def change_password(
     body: PasswordChange, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep, limits: LimitsDep
@@ -91,7 +91,7 @@ async def change_password(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     tags=["users"],
-    responses=problem_docs(401, 403, 429),
+    responses=problem_docs(401, 403),
 )
 async def delete_account(
     body: AccountDeletion, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep, limits: LimitsDep

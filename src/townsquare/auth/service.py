@@ -46,9 +46,10 @@ async def login(
 ) -> IssuedTokens:
     # PostgreSQL text cannot hold NUL, and no stored name or address is that long.
     user = await users_service.find_by_login(session, login) if len(login) <= 320 and "\x00" not in login else None
-    # Counted before the password is checked, so parallel guesses are counted too; unknown
-    # names are counted alike, so the answer says nothing about whether the account exists.
-    account = _account_key(user.id) if user else _login_key(login)
+    # Counted before the password is checked, so parallel guesses are counted too. Counted by the
+    # name given (email and username each have the budget), never by the account it finds:
+    # shared counts would tell which email belongs to which username, and which names exist.
+    account = _login_key(login)
     await limits.password_attempt(account)
     if len(password) > MAX_PASSWORD_LENGTH or "\x00" in password:
         raise InvalidCredentials()
@@ -164,8 +165,8 @@ def _account_key(user_id: int) -> str:
 
 
 def _login_key(login: str) -> str:
-    # A name no account has: hashed, so any text (however long or odd) makes a short key.
-    return "login:" + hashlib.sha256(login.casefold().encode("utf-8", "surrogatepass")).hexdigest()
+    # Lowercased as accounts are looked up; hashed, so any text (however long or odd) makes a short key.
+    return "login:" + hashlib.sha256(login.lower().encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def _start_session(session: AsyncSession, tokens: TokenIssuer, *, user_id: int) -> IssuedTokens:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from townsquare.config import DatabaseSettings
-from townsquare.kit.openapi import uses_database
+from townsquare.kit.openapi import answers
 
 
 def async_url(url: str) -> str:
@@ -48,7 +48,7 @@ class Database:
         await self.engine.dispose()
 
 
-@uses_database
+@answers(503)
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the endpoint returns, rolled back if it raises."""
     database: Database = request.app.state.database

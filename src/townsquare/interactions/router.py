@@ -20,13 +20,13 @@ router = APIRouter(tags=["interactions"], route_class=DocumentedRoute)
 CommentRef = Annotated[str, Path(description="A comment id.", max_length=20)]
 
 
-@router.post("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404, 429))
+@router.post("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404))
 async def like(post_id: PostRef, session: SessionDep, jobs: JobsDep, viewer: Writer) -> LikeState:
     """Like a post (idempotent: liking twice counts once)."""
     return await service.like(session, jobs, post_id=post_id_of(post_id), user_id=viewer.id)
 
 
-@router.delete("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404, 429))
+@router.delete("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404))
 async def unlike(post_id: PostRef, session: SessionDep, viewer: Writer) -> LikeState:
     """Take your like back (idempotent)."""
     return await service.unlike(session, post_id=post_id_of(post_id), user_id=viewer.id)
@@ -47,7 +47,7 @@ async def likers(
     "/posts/{post_id}/comments",
     status_code=status.HTTP_201_CREATED,
     response_model=CommentView,
-    responses=problem_docs(401, 404, 429),
+    responses=problem_docs(401, 404),
 )
 async def add_comment(
     post_id: PostRef, body: CommentWrite, session: SessionDep, jobs: JobsDep, viewer: Writer
@@ -76,7 +76,7 @@ async def comments(
     "/comments/{comment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_docs(401, 403, 404, 429),
+    responses=problem_docs(401, 403, 404),
 )
 async def delete_comment(comment_id: CommentRef, session: SessionDep, viewer: Writer) -> None:
     """Delete a comment: yours, or any on your post."""

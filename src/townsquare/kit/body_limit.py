@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from townsquare.kit.errors import problem_response
@@ -11,7 +10,12 @@ from townsquare.kit.errors import problem_response
 
 class RejectLargeBodies:
     """A declared Content-Length over the limit is refused at once, with nothing read; a body
-    without one (chunked) is counted as it arrives and refused when it passes the limit."""
+    without one (chunked) is counted as it arrives and refused when it passes the limit.
+
+    Refusing is answering 413 here and telling the app the client is gone; whatever the app
+    answers after that is dropped. Once the app has begun its own answer (an event stream
+    reading on), too late for a 413, the exchange just ends.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -21,21 +25,31 @@ class RejectLargeBodies:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # An HTTPException: FastAPI lets those through its body parsing, to the problem handlers.
-        refusal = HTTPException(413, detail=f"The request body is over {self.max_bytes} bytes.")
+        refusal = problem_response(413, detail=f"The request body is over {self.max_bytes} bytes.")
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > self.max_bytes:
-            response = problem_response(413, detail=refusal.detail)
-            await response(scope, receive, send)
+            await refusal(scope, receive, send)
             return
-        received = 0
+        received, app_answering, refused = 0, False, False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise refusal  # answered by the problem+json handlers
+                refused = True
+                if not app_answering:
+                    await refusal(scope, receive, send)
+                return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def answer(message: Message) -> None:
+            nonlocal app_answering
+            if refused and not app_answering:
+                return  # we answered 413 already
+            app_answering = True
+            await send(message)
+
+        await self.app(scope, counted, answer)

@@ -15,7 +15,8 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 class SecurityHeaders:
     """Adds the headers above; `Cache-Control: no-store` to answers of requests that carry a
-    token (nothing private stays in a cache); HSTS when the request came over TLS."""
+    token and to every answer under /auth/ (tokens are issued there: RFC 6749 5.1), so nothing
+    private stays in a cache; HSTS when the request came over TLS."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -25,7 +26,11 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)
-        authenticated = "authorization" in request_headers or b"access_token=" in scope.get("query_string", b"")
+        private = (
+            "authorization" in request_headers
+            or b"access_token=" in scope.get("query_string", b"")
+            or scope["path"].startswith("/auth/")
+        )
         over_tls = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
@@ -33,7 +38,7 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in ALWAYS.items():
                     headers.setdefault(name, value)
-                if authenticated:
+                if private:
                     headers["Cache-Control"] = "no-store"
                 if over_tls:
                     headers["Strict-Transport-Security"] = HSTS

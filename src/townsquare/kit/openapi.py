@@ -1,9 +1,10 @@
 """Routes that document every problem status they can answer.
 
-Routers document their own domain answers (404, 403, 409, 429 ...). The statuses that follow
-from an operation's shape are added by `DocumentedRoute`, so none is forgotten: 422 for any
-input, 413 for a body (the size limit), 401 where a token is read, 503 where the database is
-used (`uses_database` marks that dependency). Use it as `APIRouter(route_class=DocumentedRoute)`.
+Routers document their own domain answers (404, 403, 409 ...). The statuses that follow from
+an operation's shape are added by `DocumentedRoute`, so none is forgotten: 422 for any input;
+400 and 413 for a body (undecodable; over the size limit); 401 where a token is read; and what
+the dependencies marked with `answers` give: 503 where the database is used, 429 where a rate
+limit applies. Use it as `APIRouter(route_class=DocumentedRoute)`.
 """
 
 from __future__ import annotations
@@ -22,13 +23,18 @@ from townsquare.kit.errors import PROBLEM_MEDIA_TYPE, problem_docs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_DATABASE_DEPENDENCIES: set[Callable[..., Any]] = set()
+# Dependencies that can answer with problems of their own (the database: 503; rate limits: 429).
+_DEPENDENCY_PROBLEMS: dict[Callable[..., Any], tuple[int, ...]] = {}
 
 
-def uses_database(dependency: F) -> F:
-    """Mark a dependency that takes a database connection: operations using it may answer 503."""
-    _DATABASE_DEPENDENCIES.add(dependency)
-    return dependency
+def answers(*statuses: int) -> Callable[[F], F]:
+    """Mark a dependency whose use means an operation may answer these problem statuses."""
+
+    def mark(dependency: F) -> F:
+        _DEPENDENCY_PROBLEMS[dependency] = statuses
+        return dependency
+
+    return mark
 
 
 class DocumentedRoute(APIRoute):
@@ -50,7 +56,7 @@ class DocumentedRoute(APIRoute):
 def with_problem_media_type(app: FastAPI) -> None:
     """Document problems under application/problem+json, the type they are sent with.
 
-        FastAPI files a response model under the route's own media type (application/json, or
+    FastAPI files a response model under the route's own media type (application/json, or
     text/event-stream for a stream).
     """
     generate = app.openapi
@@ -61,7 +67,12 @@ def with_problem_media_type(app: FastAPI) -> None:
             for operation in operations.values():
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
-                    if int(status) >= 400 and PROBLEM_MEDIA_TYPE in content and len(content) > 1:
+                    if (
+                        str(status).isdigit()
+                        and int(status) >= 400
+                        and PROBLEM_MEDIA_TYPE in content
+                        and len(content) > 1
+                    ):
                         route_type = next(media for media in content if media != PROBLEM_MEDIA_TYPE)
                         content[PROBLEM_MEDIA_TYPE] = content.pop(route_type)
         return schema
@@ -77,9 +88,10 @@ def _problem_statuses(dependants: list[Dependant]) -> list[int]:
         statuses += [400, 413]  # a body that cannot be decoded; one over the size limit
     if any(isinstance(d.call, SecurityBase) for d in dependants):
         statuses.append(401)
-    if any(d.call in _DATABASE_DEPENDENCIES for d in dependants):
-        statuses.append(503)
-    return statuses
+    for dependant in dependants:
+        if dependant.call is not None:
+            statuses += _DEPENDENCY_PROBLEMS.get(dependant.call, ())
+    return sorted(set(statuses))
 
 
 def _walk(dependant: Dependant) -> Iterator[Dependant]:

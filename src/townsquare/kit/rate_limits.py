@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# A slow Redis must not stall requests: past this, counting falls back to memory.
+# A slow Redis must not stall requests: past this, counting falls back to memory, and Redis is
+# tried again after a pause.
 REDIS_TIMEOUT_SECONDS = 0.5
+REDIS_RETRY_SECONDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class RateLimiter:
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._pool: ConnectionPool | None = None
         self._shared: MovingWindowRateLimiter | None = None
+        self._shared_down_until = 0.0  # monotonic time; Redis is skipped until then
         if enabled and redis_url is not None:
             self._pool = ConnectionPool.from_url(
                 redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
@@ -111,7 +114,8 @@ class RateLimiter:
     async def hit(self, policy: Policy, key: str) -> Usage | None:
         """Count one request for `key`; raise TooManyRequests if a window of the policy is full.
 
-        A refused request is not counted. Returns the tightest window, or None when limits are off.
+        Windows are counted in turn: the one that refuses, and those after it, do not count the
+        request; those before it do. Returns the tightest window, or None when limits are off.
         """
         if not self.enabled:
             return None
@@ -140,11 +144,17 @@ class RateLimiter:
         return Usage(policy, item, max(0, stats.remaining), reset_seconds)
 
     async def _run(self, operation: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
-        if self._shared is not None:
+        if self._shared is not None and time.monotonic() >= self._shared_down_until:
             try:
                 return await operation(self._shared)
             except StorageError as error:
-                log.warning("rate-limit storage failed (%s); counting in memory", type(error.storage_error).__name__)
+                # Not asked again for a while: a hung Redis costs one timeout, not one per call.
+                self._shared_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+                log.warning(
+                    "rate-limit storage failed (%s); counting in memory for %d s",
+                    type(error.storage_error).__name__,
+                    REDIS_RETRY_SECONDS,
+                )
         return await operation(self._memory)
 
 
@@ -165,7 +175,10 @@ def client_address(request: Request) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return host or "unknown"
+        try:  # some proxies forward "address:port" ("[v6]:port"); the port says nothing of the client
+            address = ipaddress.ip_address(host.rpartition(":")[0].strip("[]"))
+        except ValueError:
+            return host or "unknown"
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)

@@ -29,7 +29,7 @@ def post_id_of(post_ref: str) -> int:
     "/posts",
     status_code=status.HTTP_201_CREATED,
     response_model=PostView,
-    responses=problem_docs(401, 429),
+    responses=problem_docs(401),
 )
 async def create_post(body: PostWrite, session: SessionDep, viewer: Writer) -> PostView:
     """Publish a post; it is in your followers' feeds as soon as this answers."""
@@ -45,7 +45,7 @@ async def get_post(post_id: PostRef, session: SessionDep, viewer: OptionalViewer
 @router.put(
     "/posts/{post_id}",
     response_model=PostView,
-    responses=problem_docs(401, 403, 404, 429),
+    responses=problem_docs(401, 403, 404),
 )
 async def edit_post(post_id: PostRef, body: PostWrite, session: SessionDep, viewer: Writer) -> PostView:
     """Change your post's text."""
@@ -56,7 +56,7 @@ async def edit_post(post_id: PostRef, body: PostWrite, session: SessionDep, view
     "/posts/{post_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_docs(401, 403, 404, 429),
+    responses=problem_docs(401, 403, 404),
 )
 async def delete_post(post_id: PostRef, session: SessionDep, viewer: Writer) -> None:
     """Delete your post with its likes and comments."""

@@ -38,7 +38,7 @@ async def get_user(user_id: UserRef, session: SessionDep, viewer: OptionalViewer
     return _view(user, followed_by_me, viewer)
 
 
-@router.put("/{user_id}", response_model=UserPrivate, responses=problem_docs(401, 403, 404, 409, 429))
+@router.put("/{user_id}", response_model=UserPrivate, responses=problem_docs(401, 403, 404, 409))
 async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep, viewer: Writer) -> UserPrivate:
     """Change your username or bio; omitted fields stay as they are."""
     user = await service.update_profile(
@@ -50,7 +50,7 @@ async def update_user(user_id: UserRef, body: ProfileUpdate, session: SessionDep
 @router.post(
     "/{user_id}/follow",
     response_model=UserPublic,
-    responses=problem_docs(401, 404, 429),
+    responses=problem_docs(401, 404),
 )
 async def follow(user_id: UserRef, session: SessionDep, jobs: JobsDep, viewer: Writer) -> UserProfile:
     """Follow a user (idempotent); answers with their profile."""
@@ -63,7 +63,7 @@ async def follow(user_id: UserRef, session: SessionDep, jobs: JobsDep, viewer: W
     "/{user_id}/follow",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_docs(401, 404, 429),
+    responses=problem_docs(401, 404),
 )
 async def unfollow(user_id: UserRef, session: SessionDep, viewer: Writer) -> None:
     """Stop following a user (idempotent)."""
