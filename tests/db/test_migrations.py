@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import os
+
 import psycopg
 from alembic import command
 
 from tests.fixtures.database import fresh_database
+from tests.fixtures.processes import stop, townsquare
 from townsquare.db import migrate
 from townsquare.db.session import libpq_url
 
@@ -26,6 +29,18 @@ def test_migrations_upgrade_downgrade_and_match_the_models(server_url: str) -> N
             ).fetchone()
             assert leftovers == (0,)
         migrate.upgrade(url)
+
+
+def test_processes_starting_at_once_migrate_once(server_url: str) -> None:
+    # Replicas each run `townsquare run`, which migrates first: without a lock two of them
+    # would create the same types and tables, and one would crash.
+    with fresh_database(server_url, migrated=False) as url:
+        env = {**os.environ, "DATABASE_URL": url}
+        upgrades = [townsquare("db", "upgrade", env=env) for _ in range(4)]
+        outputs = [stop(process, None) for process in upgrades]
+        assert [process.returncode for process in upgrades] == [0] * 4, outputs
+        with psycopg.connect(libpq_url(url)) as conn:
+            assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
 
 
 def test_ids_grow_with_time(database_url: str) -> None:

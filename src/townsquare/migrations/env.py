@@ -1,5 +1,5 @@
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from townsquare.db.models import Base
 
@@ -18,5 +18,8 @@ with engine.connect() as connection:
         connection=connection, target_metadata=Base.metadata, compare_type=True, include_name=include_name
     )
     with context.begin_transaction():
+        # Several processes may start at once (API replicas each run `townsquare run`): one
+        # migrates while the others wait here, then find nothing left to do.
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('townsquare-migrations'))"))
         context.run_migrations()
 engine.dispose()
