@@ -9,10 +9,13 @@ SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format clean
+.PHONY: run seed test lint format clean
 
 run: $(SYNCED)
 	$(VENV)/bin/townsquare run
+
+seed: $(SYNCED)
+	$(VENV)/bin/townsquare seed
 
 test: $(SYNCED)
 	$(VENV)/bin/pytest
@@ -20,7 +23,7 @@ test: $(SYNCED)
 lint: $(SYNCED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy --strict src tests bench
+	$(VENV)/bin/mypy --strict src tests bench deploy
 
 format: $(SYNCED)
 	$(VENV)/bin/ruff check --fix .

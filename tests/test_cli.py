@@ -11,7 +11,7 @@ import httpx
 
 from tests.fixtures.database import fresh_database
 from tests.fixtures.processes import free_port, refusal, serving
-from townsquare.cli import redact_query
+from townsquare.observability.logs import redact_query
 
 
 def test_run_migrates_serves_and_stops_on_ctrl_c(server_url: str, tmp_path: Path) -> None:

@@ -28,6 +28,9 @@ from townsquare.kit.openapi import with_problem_media_type
 from townsquare.kit.signals import on_exit_signals
 from townsquare.notifications.hub import NotificationHub
 from townsquare.notifications.router import router as notifications_router
+from townsquare.observability import metrics
+from townsquare.observability.logs import configure_logging
+from townsquare.observability.requests import add_request_telemetry
 from townsquare.posts.router import router as posts_router
 from townsquare.search.router import router as search_router
 from townsquare.users.router import router as users_router
@@ -43,6 +46,7 @@ the endpoints that need a token.
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings)  # here, so that every way of serving the app logs the same
     if settings.database_url is None:
         raise RuntimeError(
             "No database configured: set DATABASE_URL, or start the server with `townsquare run`, "
@@ -53,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:  # unwound in reverse, every step run
+            stack.callback(metrics.forget_this_process)
             app.state.database = database = Database(database_url, settings.db)
+            metrics.watch_pool(database.engine, settings.db.pool_size)
             stack.push_async_callback(database.dispose)
             stack.push_async_callback(app.state.limits.limiter.close)
             await app.state.passwords.warm_up()
@@ -94,10 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)
+    add_request_telemetry(app, app.state.tokens)  # request id, log line, latency; around all of the above
     if settings.server.trusted_proxies:
         # Outermost: the client's address and scheme are known before anything else runs.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.server.trusted_proxies)
     app.include_router(health.router)
+    if settings.metrics.enabled:
+        app.include_router(metrics.router)
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(posts_router)

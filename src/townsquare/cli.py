@@ -1,18 +1,15 @@
-"""`townsquare run | worker | db upgrade | db downgrade`."""
+"""`townsquare run | worker | db upgrade | db downgrade | seed`."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import logging
 import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from townsquare.config import Settings, WorkerSettings, get_settings
 
@@ -82,7 +79,8 @@ def run(args: argparse.Namespace) -> None:
             ssl_keyfile=keyfile,
             # Open event streams never finish by themselves: stop waiting for them after this.
             timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
-            log_config=uvicorn_logging(),
+            log_config=None,  # logging is configured by the app (observability/logs.py), in every process
+            access_log=False,  # replaced by the app's own request line, which never shows a query string
         )
 
 
@@ -138,6 +136,44 @@ def db_downgrade(args: argparse.Namespace) -> None:
     print(f"database downgraded to {args.revision}")
 
 
+def seed_demo(args: argparse.Namespace) -> None:
+    """Demo data: refused in production, and where there are users already unless --append."""
+    import asyncio
+
+    from townsquare import seed
+    from townsquare.config import Environment
+    from townsquare.db import migrate
+
+    settings = get_settings()
+    # Made-up accounts beside real people, and a password printed to a terminal or a CI log.
+    if settings.environment is Environment.PRODUCTION and not args.allow_production:
+        raise SystemExit(
+            "townsquare seed: refused with TOWNSQUARE_ENVIRONMENT=production: demo accounts do not belong "
+            "beside real ones (--allow-production for a disposable staging copy)"
+        )
+    if not 10 <= args.users <= 20_000 or not 1 <= args.days <= 90:
+        raise SystemExit("townsquare seed: --users must be 10..20000 and --days 1..90")
+    if args.demo_password is not None and not 8 <= len(args.demo_password) <= 128:
+        raise SystemExit("townsquare seed: --demo-password must be 8..128 characters, as at registration")
+    with database_url(settings) as url:
+        migrate.upgrade(url)
+        try:
+            report = asyncio.run(
+                seed.seed(
+                    url,
+                    settings.auth,
+                    users=args.users,
+                    seed=args.seed,
+                    days=args.days,
+                    demo_password=args.demo_password,
+                    append=args.append,
+                )
+            )
+        except seed.DatabaseNotEmpty as error:
+            raise SystemExit(f"townsquare seed: {error}") from None
+    print(report.summary(), flush=True)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="townsquare", description="Townsquare social media backend.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -163,44 +199,24 @@ def parser() -> argparse.ArgumentParser:
     down = db.add_parser("downgrade", help="revert migrations")
     down.add_argument("revision")
     down.set_defaults(handler=db_downgrade)
+
+    demo = commands.add_parser("seed", help="fill an empty database with demo users, follows, posts, likes, comments")
+    demo.add_argument("--users", type=int, default=200, help="accounts; posts, likes, comments scale (default 200)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed: the same seed makes the same world (default 1)")
+    demo.add_argument("--days", type=int, default=28, help="the posts span this many past days (default 28)")
+    demo.add_argument("--demo-password", help="the demo account's password (default: a random one, printed)")
+    demo.add_argument("--append", action="store_true", help="add to a database that has users (changes none of them)")
+    demo.add_argument("--allow-production", action="store_true", help="seed even if TOWNSQUARE_ENVIRONMENT=production")
+    demo.set_defaults(handler=seed_demo)
     return root
 
 
-class RedactTokens(logging.Filter):
-    """Keep `?access_token=` (event streams) out of the access log, however it is encoded."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact_query(arg) if isinstance(arg, str) else arg for arg in record.args)
-        return True
-
-
-def redact_query(target: str) -> str:
-    path, separator, query = target.partition("?")
-    if not separator:
-        return target
-    # Decoded as the application decodes it, so `access%5Ftoken=` is caught too.
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if all(key != "access_token" for key, _ in pairs):
-        return target
-    redacted = [(key, "[redacted]" if key == "access_token" else value) for key, value in pairs]
-    return f"{path}?{urlencode(redacted, safe='[]')}"
-
-
-def uvicorn_logging() -> dict[str, Any]:
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"redact_tokens": {"()": RedactTokens}}
-    config["handlers"]["access"]["filters"] = ["redact_tokens"]
-    return config
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from townsquare.observability.logs import configure_logging
+
     args = parser().parse_args(argv)
     try:
+        configure_logging(get_settings())  # in the try: a bad setting is a plain message
         args.handler(args)
     except KeyboardInterrupt:
         pass

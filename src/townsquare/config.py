@@ -120,6 +120,35 @@ class NotificationSettings(BaseModel):
     stream_heartbeat_seconds: float = Field(default=10.0, gt=0)
 
 
+class LogSettings(BaseModel):
+    # console: aligned lines for a person at a terminal; json: one object per line for a log
+    # pipeline. Unset: console in development, json elsewhere.
+    format: Literal["console", "json"] | None = None
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class MetricsSettings(BaseModel):
+    # GET /metrics (Prometheus). It holds no per-user data, only route templates, counts and
+    # timings; still, let only the monitoring network reach it (README: Logs and metrics).
+    enabled: bool = True
+    # When set, /metrics answers only `Authorization: Bearer <token>` (Prometheus scrape config:
+    # `authorization: {credentials: ...}`), for deployments where its port is public.
+    token: SecretStr | None = None
+
+    @field_validator("token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = None if value is None else secret_problem(value)
+        if problem is not None:
+            raise ValueError(f"the metrics token {problem}; use at least {MIN_SECRET_LENGTH} random characters")
+        return value
+
+
 class RateLimitSettings(BaseModel):
     """Limits in the `limits` notation: "5/minute;20/hour" means both at once (moving windows).
 
@@ -166,6 +195,8 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     notifications: NotificationSettings = NotificationSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
     # All rate limits on or off (TOWNSQUARE_RATE_LIMIT_ENABLED=false for load tests).
     rate_limit_enabled: bool = True
     # Rate-limit counters live in this Redis, shared by every API process; in each process's

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
 import psycopg
 from psycopg import sql
 
 from townsquare.notifications.repository import CHANNEL
+from townsquare.observability.metrics import NOTIFICATION_LAG, OPEN_STREAMS
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +86,8 @@ class NotificationHub:
             inbox.put_nowait(CLOSE)
         self._inboxes.setdefault(user_id, set()).add(inbox)
         try:
-            yield inbox
+            with OPEN_STREAMS.track_inprogress():
+                yield inbox
         finally:
             inboxes = self._inboxes.get(user_id, set())
             inboxes.discard(inbox)
@@ -122,6 +126,8 @@ class NotificationHub:
         except ValueError:  # not ours: anyone connected may NOTIFY the channel
             logger.warning("ignored a malformed message on %s", CHANNEL)
             return
+        if inboxes and (lag := _since_action(data)) is not None:
+            NOTIFICATION_LAG.labels("pushed").observe(lag)
         for inbox in inboxes:
             _offer(inbox, message)
 
@@ -129,6 +135,14 @@ class NotificationHub:
         for inboxes in self._inboxes.values():
             for inbox in inboxes:
                 _offer(inbox, message)
+
+
+def _since_action(notification_json: str) -> float | None:
+    """Seconds since the action the notification tells of (its `created_at`), if it says."""
+    try:
+        return (datetime.now(UTC) - datetime.fromisoformat(json.loads(notification_json)["created_at"])).total_seconds()
+    except (ValueError, KeyError, TypeError):  # not our JSON: nothing to measure
+        return None
 
 
 def _offer(inbox: asyncio.Queue[Message], message: Message) -> None:

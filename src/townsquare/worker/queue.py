@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from typing import Any
@@ -29,6 +30,7 @@ from townsquare.config import WorkerSettings
 from townsquare.db.session import Database, libpq_url
 from townsquare.kit.errors import Unavailable
 from townsquare.notifications import tasks as notification_tasks
+from townsquare.observability.jobs import observe_job
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ class JobQueue:
             update_heartbeat_interval=self.settings.heartbeat_seconds,
             stalled_worker_timeout=self.settings.stalled_after_seconds,
             additional_context={"database": database},
+            # A log line and a measurement per job; the recovery, every few seconds, logs at DEBUG.
+            worker_middleware=[functools.partial(observe_job, quiet_tasks={RECOVER_STALLED_JOBS})],
         )
 
     async def start_worker(self, database: Database, *, name: str) -> None:
