@@ -4,8 +4,10 @@ Each write changes its row and the post's counter in one statement, and the coun
 when the row really changed (`ON CONFLICT DO NOTHING` / `DELETE ... RETURNING`), so
 repeated and concurrent requests keep counts exact.
 
-Lock order: a post row before its like and comment rows, as a post deletion (which cascades
-from the post to them) takes them. Removing a like or comment therefore locks the post first.
+Lock order: the acting user's row, then a post row, then its like and comment rows, as an
+account deletion and a post deletion (which cascade to them) take them. A like or comment
+therefore holds its author first (its foreign key would only be checked at the end of the
+statement, after the post's counter was locked), and removing one locks the post first.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ SELECT (SELECT created_at FROM liked),
 """)
 
 _LOCK_POST = text("SELECT id FROM post WHERE id = :post FOR NO KEY UPDATE")
+# What the new row's foreign key takes, taken first (see the lock order above).
+_HOLD_ACTOR = text("SELECT FROM user_account WHERE id = :user FOR KEY SHARE")
 
 _UNLIKE = text("""
 WITH unliked AS (
@@ -73,6 +77,7 @@ WHERE id = (SELECT post_id FROM deleted)
 
 async def like(session: AsyncSession, *, post_id: int, user_id: int) -> AnyRow:
     """(liked_at, post_author_id, like_count): see _LIKE. IntegrityError if the post is gone."""
+    await session.execute(_HOLD_ACTOR, {"user": user_id})
     row: AnyRow = (await session.execute(_LIKE, {"post": post_id, "user": user_id})).one()
     return row
 
@@ -103,6 +108,7 @@ async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, co
 
     IntegrityError if the post is gone."""
     params = {"post": post_id, "author": author_id, "content": content}
+    await session.execute(_HOLD_ACTOR, {"user": author_id})
     row: AnyRow = (await session.execute(_COMMENT, params)).one()
     return row
 
