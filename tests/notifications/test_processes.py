@@ -126,23 +126,25 @@ def test_killed_api_and_killed_workers_lose_and_duplicate_nothing(database: str,
     # 1. An API process without a worker answers 18 actions, and is killed right after the last.
     api_process, base = api(environment(database, tmp_path, TOWNSQUARE_WORKER__IN_PROCESS="false"))
     expected: set[tuple[str, str, str | None, str | None]] = set()
-    with httpx.Client(base_url=base, timeout=WAIT) as http:
-        owner_id, owner = account(http, "owner")
-        post_id = http.post("/posts", headers=owner, json={"content": "hello"}).json()["id"]
-        assert http.post(f"/posts/{post_id}/likes", headers=owner).status_code == 200  # self: nothing
-        for number in range(6):
-            actor_id, actor = account(http, f"actor{number}")
-            assert http.post(f"/posts/{post_id}/likes", headers=actor).status_code == 200
-            comment = http.post(f"/posts/{post_id}/comments", headers=actor, json={"content": "hey"})
-            assert comment.status_code == 201
-            assert http.post(f"/users/{owner_id}/follow", headers=actor).status_code == 200
-            expected |= {
-                ("like", actor_id, post_id, None),
-                ("comment", actor_id, post_id, comment.json()["id"]),
-                ("follow", actor_id, None, None),
-            }
-    api_process.kill()
-    stop(api_process)
+    try:
+        with httpx.Client(base_url=base, timeout=WAIT) as http:
+            owner_id, owner = account(http, "owner")
+            post_id = http.post("/posts", headers=owner, json={"content": "hello"}).json()["id"]
+            assert http.post(f"/posts/{post_id}/likes", headers=owner).status_code == 200  # self: nothing
+            for number in range(6):
+                actor_id, actor = account(http, f"actor{number}")
+                assert http.post(f"/posts/{post_id}/likes", headers=actor).status_code == 200
+                comment = http.post(f"/posts/{post_id}/comments", headers=actor, json={"content": "hey"})
+                assert comment.status_code == 201
+                assert http.post(f"/users/{owner_id}/follow", headers=actor).status_code == 200
+                expected |= {
+                    ("like", actor_id, post_id, None),
+                    ("comment", actor_id, post_id, comment.json()["id"]),
+                    ("follow", actor_id, None, None),
+                }
+    finally:  # killed right after the last action, and also should anything above fail
+        api_process.kill()
+        stop(api_process)
     assert scalar(database, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'") >= 18
 
     env = environment(database, tmp_path)
