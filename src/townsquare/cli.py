@@ -151,6 +151,9 @@ def seed_demo(args: argparse.Namespace) -> None:
             "townsquare seed: refused with TOWNSQUARE_ENVIRONMENT=production: demo accounts do not belong "
             "beside real ones (--allow-production for a disposable staging copy)"
         )
+    if args.size is not None:
+        seed_bulk(args)
+        return
     if not 10 <= args.users <= 20_000 or not 1 <= args.days <= 90:
         raise SystemExit("townsquare seed: --users must be 10..20000 and --days 1..90")
     if args.demo_password is not None and not 8 <= len(args.demo_password) <= 128:
@@ -172,6 +175,24 @@ def seed_demo(args: argparse.Namespace) -> None:
         except seed.DatabaseNotEmpty as error:
             raise SystemExit(f"townsquare seed: {error}") from None
     print(report.summary(), flush=True)
+
+
+def seed_bulk(args: argparse.Namespace) -> None:
+    """Benchmark data (`seed --size`): millions of rows, into an empty database only."""
+    import asyncio
+
+    from townsquare.db import migrate
+    from townsquare.seed import bulk
+
+    if args.append or args.demo_password is not None:
+        raise SystemExit("townsquare seed: --size loads an empty database; --append and --demo-password do not apply")
+    settings = get_settings()
+    with database_url(settings) as url:
+        migrate.upgrade(url)
+        try:
+            asyncio.run(bulk.load(url, settings.auth, size=args.size, seed=args.seed))  # prints its progress
+        except bulk.BulkDatabaseNotEmpty as error:
+            raise SystemExit(f"townsquare seed: {error}") from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -207,6 +228,12 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--demo-password", help="the demo account's password (default: a random one, printed)")
     demo.add_argument("--append", action="store_true", help="add to a database that has users (changes none of them)")
     demo.add_argument("--allow-production", action="store_true", help="seed even if TOWNSQUARE_ENVIRONMENT=production")
+    demo.add_argument(
+        "--size",
+        choices=("tiny", "small", "large"),  # townsquare.seed.bulk.PRESETS
+        help="benchmark data instead of the demo world (--users and --days do not apply): small is 10k users and "
+        "100k posts, large 100k users, 1M posts, 5M follows; every account's password is townsquare-bench",
+    )
     demo.set_defaults(handler=seed_demo)
     return root
 
