@@ -8,9 +8,11 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from tests.fixtures.database import fresh_database
 from tests.fixtures.processes import free_port, refusal, serving
+from townsquare.db.session import libpq_url
 from townsquare.observability.logs import redact_query
 
 
@@ -47,11 +49,24 @@ def test_make_run_without_database_url_starts_and_stops_the_embedded_database() 
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def test_the_access_log_never_shows_a_token() -> None:
+def test_run_can_leave_migrations_to_a_release_step(server_url: str, tmp_path: Path) -> None:
+    with fresh_database(server_url, migrated=False) as url:
+        env = {**os.environ, "DATABASE_URL": url, "TOWNSQUARE_DATA_DIR": str(tmp_path)}
+        unmigrated = {**env, "TOWNSQUARE_SERVER__MIGRATE_ON_START": "false"}
+        with serving(unmigrated, free_port()), psycopg.connect(libpq_url(url)) as connection:
+            tables = connection.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()
+        assert tables == (0,)  # served, and migrated nothing
+
+
+def test_no_log_text_shows_an_access_token() -> None:
     assert redact_query("/s?access_token=eyJ.x.y") == "/s?access_token=[redacted]"
     assert redact_query("/s?a=1&access%5Ftoken=eyJ.x.y") == "/s?a=1&access_token=[redacted]"
     assert redact_query("/s?a=1") == "/s?a=1"
     assert "eyJ" not in redact_query("/s?access_token=eyJ&access_token=eyJ2")
+    assert "eyJ" not in redact_query("/s?%61ccess%5Ftoken=eyJ.x.y")
+    # Inside longer text (a traceback, an error line), after another "?", the rest kept.
+    line = 'why? GET /a?b and /s?ACCESS_TOKEN=eyJ.x.y&x=1 "HTTP/1.1 200"\nnext line'
+    assert redact_query(line) == 'why? GET /a?b and /s?ACCESS_TOKEN=[redacted]&x=1 "HTTP/1.1 200"\nnext line'
 
 
 def test_worker_options_are_checked_like_settings(tmp_path: Path) -> None:

@@ -174,3 +174,24 @@ def test_the_format_follows_the_environment_unless_set(settings: Settings, logs:
     assert line["answer"] == 42
     assert line["level"] == "warning"
     assert line["logger"] == "townsquare.example"
+
+
+def test_an_error_logged_with_its_request_id_is_not_logged_again_by_uvicorn(app: FastAPI) -> None:
+    from asgi_correlation_id import correlation_id
+
+    from townsquare.observability.logs import StdoutHandler
+
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, StdoutHandler))
+
+    def record(name: str, message: str) -> logging.LogRecord:
+        return logging.LogRecord(name, logging.ERROR, __file__, 1, message, None, None)
+
+    copy = record("uvicorn.error", "Exception in ASGI application\n")
+    assert handler.filter(copy)  # outside a request (nothing logged it before): kept
+    token = correlation_id.set(uuid.uuid4().hex)
+    try:
+        assert not handler.filter(copy)  # our handler logged it, with this request's id
+        assert handler.filter(record("uvicorn.error", "Something else"))
+        assert handler.filter(record("townsquare", "Exception in ASGI application"))
+    finally:
+        correlation_id.reset(token)

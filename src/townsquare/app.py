@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             # Browsers hide other response headers from scripts; clients need these.
-            expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate"],
+            expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate", "X-Request-ID"],
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)

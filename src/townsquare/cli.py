@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> None:
     # unwinds the blocks below (an embedded database is stopped too) and exits with status 0.
     signal.signal(signal.SIGTERM, _exit)
     with database_url(settings) as url:
-        migrate.upgrade(url)
+        if settings.server.migrate_on_start:
+            migrate.upgrade(url)
         # The app reads its database from the environment, also in uvicorn's worker processes.
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()

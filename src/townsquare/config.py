@@ -52,6 +52,10 @@ class ServerSettings(BaseModel):
     # is TLS at a reverse proxy listed in trusted_proxies, which forwards X-Forwarded-Proto.
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
+    # `townsquare run` applies migrations first. Off where a release step migrates once
+    # (compose's `migrate`): an old process restarting during an upgrade would otherwise
+    # find the database ahead of its own migrations and refuse to start.
+    migrate_on_start: bool = True
 
     @model_validator(mode="after")
     def _certificate_with_its_key(self) -> Self:

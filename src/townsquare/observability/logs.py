@@ -14,8 +14,9 @@ parameter in any URL-like field is redacted.
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote_plus
 
 import structlog
 from asgi_correlation_id import correlation_id
@@ -56,6 +57,7 @@ def configure_logging(settings: Settings) -> None:
     if console:
         rendering = [
             structlog.processors.TimeStamper(fmt="%Y-%m-%d %H:%M:%S", utc=False),
+            structlog.processors.format_exc_info,  # a plain traceback string, redacted below
             redact_tokens,
             structlog.dev.ConsoleRenderer(
                 colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
@@ -76,6 +78,7 @@ def configure_logging(settings: Settings) -> None:
         )
     )
     handler.addFilter(_not_a_procrastinate_job_line)
+    handler.addFilter(_not_uvicorns_copy_of_a_logged_error)
     root = logging.getLogger()
     for previous in [h for h in root.handlers if isinstance(h, StdoutHandler)]:
         root.removeHandler(previous)
@@ -116,23 +119,34 @@ def add_request_id(logger: WrappedLogger, method_name: str, event_dict: EventDic
 
 
 def redact_tokens(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-    """No `?access_token=` (event streams) in any URL a line carries, however it is encoded."""
+    """No `access_token=` (event streams) anywhere in a line, tracebacks included."""
     for key, value in event_dict.items():
-        if isinstance(value, str) and "?" in value:
+        if isinstance(value, str):
             event_dict[key] = redact_query(value)
     return event_dict
 
 
-def redact_query(target: str) -> str:
-    path, separator, query = target.partition("?")
-    if not separator:
-        return target
-    # Decoded as the application decodes it, so `access%5Ftoken=` is caught too.
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if all(key != "access_token" for key, _ in pairs):
-        return target
-    redacted = [(key, "[redacted]" if key == "access_token" else value) for key, value in pairs]
-    return f"{path}?{urlencode(redacted, safe='[]')}"
+# The parameter as the application decodes it (`access%5Ftoken=` too), up to where a query value
+# ends in a URL, a header or a sentence.
+_ACCESS_TOKEN = re.compile(r"(access(?:_|%5f)token=)[^&\s\"'#]+", re.IGNORECASE)
+
+
+def redact_query(text: str) -> str:
+    redacted = _ACCESS_TOKEN.sub(r"\1[redacted]", text)
+    # Any letter may come percent-encoded (`%61ccess_token=`): then the line is shown decoded.
+    if "%" in redacted and _ACCESS_TOKEN.search(decoded := unquote_plus(redacted)):
+        return _ACCESS_TOKEN.sub(r"\1[redacted]", decoded)
+    return redacted
+
+
+def _not_uvicorns_copy_of_a_logged_error(record: logging.LogRecord) -> bool:
+    # An unhandled error is logged by our handler with its request id; uvicorn then logs the
+    # same traceback again as the exception leaves the app.
+    return not (
+        record.name == "uvicorn.error"
+        and record.getMessage().startswith("Exception in ASGI application")
+        and correlation_id.get() is not None
+    )
 
 
 def _not_a_procrastinate_job_line(record: logging.LogRecord) -> bool:

@@ -98,15 +98,16 @@ class RequestTelemetry:
             level = logging.WARNING if status >= 500 else logging.INFO
             if route in QUIET_ROUTES and status < 400:
                 level = logging.DEBUG
-            log.log(
-                level,
-                "request",
-                method=method,
-                route=route,
-                status=status,
-                duration_ms=round((finished - started) * 1000, 2),
-                user_id=None if status == 401 else self._user_id(scope),
-            )
+            if log.isEnabledFor(level):  # else skip the token decoding too
+                log.log(
+                    level,
+                    "request",
+                    method=method,
+                    route=route,
+                    status=status,
+                    duration_ms=round((finished - started) * 1000, 2),
+                    user_id=None if status == 401 else self._user_id(scope),
+                )
 
     def _user_id(self, scope: Scope) -> str | None:
         scheme, token = get_authorization_scheme_param(Headers(scope=scope).get("authorization"))
