@@ -9,7 +9,7 @@ SYNCED := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run seed test lint format clean
+.PHONY: run seed test lint format bench clean
 
 run: $(SYNCED)
 	$(VENV)/bin/townsquare run
@@ -19,6 +19,13 @@ seed: $(SYNCED)
 
 test: $(SYNCED)
 	$(VENV)/bin/pytest
+
+# The load benchmark (bench/run.py): SIZE=small takes a few minutes, SIZE=large loads 1M posts once.
+# DATABASE_URL picks the PostgreSQL server; without it an embedded one of the benchmark's own.
+# BENCH_ARGS: more options of bench/run.py (--help), e.g. BENCH_ARGS=--keep-work.
+SIZE ?= small
+bench: $(SYNCED)
+	$(VENV)/bin/python bench/run.py --size $(SIZE) $(BENCH_ARGS)
 
 lint: $(SYNCED)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,322 @@
+"""The run's report: bench/results/<time>-<size>.json (every figure) and .md (for people)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+LIBRARIES = (
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "sqlalchemy",
+    "psycopg",
+    "psycopg-binary",
+    "procrastinate",
+    "structlog",
+    "prometheus-client",
+    "pyjwt",
+)
+SCENARIOS = {
+    "feed-typical": "GET /feed, typical user",
+    "feed-heavy": "GET /feed, user following 2,000+",
+    "post": "GET /posts/{id}",
+    "user-posts": "GET /users/{id}/posts",
+    "search-posts": "GET /search?type=posts",
+    "search-users": "GET /search?type=users",
+    "create-post": "POST /posts",
+    "like": "POST /posts/{id}/likes",
+    "notifications": "GET /users/{id}/notifications",
+}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    memory = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    release = ""
+    if Path("/etc/os-release").exists():
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                release = line.split("=", 1)[1].strip('"')
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(memory / 2**20, 1),
+        "kernel": platform.release(),
+        "os": release,
+        "load_average_at_start": list(os.getloadavg()),
+    }
+
+
+def versions(repo: Path) -> dict[str, Any]:
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)  # noqa: S603, S607
+        return result.stdout.strip()
+
+    libraries = {}
+    for name in LIBRARIES:
+        try:
+            libraries[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "python": sys.version.split()[0],
+        "townsquare_commit": git("rev-parse", "--short=12", "HEAD"),
+        "working_tree_changed": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "libraries": libraries,
+    }
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    scenarios = results["api"]["scenarios"]
+
+    def p99(name: str) -> float | None:
+        paced = scenarios.get(name, {}).get("paced")
+        return paced["latency_ms"]["p99"] if paced else None
+
+    rows = []
+    for name, limit in (("feed-typical", 25.0), ("feed-heavy", 100.0), ("search-posts", 50.0), ("search-users", 50.0)):
+        value = p99(name)
+        rows.append(
+            {
+                "target": f"{name}: p99 at ~70% load < {limit:g} ms",
+                "value": value,
+                "met": value is not None and value < limit,
+            }
+        )
+    ratio = results.get("ratios", {}).get("feed-typical", {}).get("ratio")
+    rows.append(
+        {
+            "target": "feed (typical): API / raw SQL throughput >= 0.5",
+            "value": ratio,
+            "met": ratio is not None and ratio >= 0.5,
+        }
+    )
+    for server, memory in results.get("memory", {}).items():
+        workers = [value for key, value in memory.items() if key.startswith("worker") and value is not None]
+        largest = max(workers, default=None)
+        rows.append(
+            {
+                "target": f"{server}: each API process < 250 MB RSS after the run",
+                "value": largest,
+                "met": largest is not None and largest * 2**20 < 250e6,
+            }
+        )
+    return rows
+
+
+CPU_COLUMN = "CPU: api / pg / loadgen / other / idle %"
+
+
+def _latency(figures: dict[str, Any] | None, name: str) -> float | None:
+    return float(figures["latency_ms"][name]) if figures else None
+
+
+def _ms(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def cpu_ms(figures: dict[str, Any], cores: int, kind: str) -> float | None:
+    """CPU time of `kind` per request (or transaction) in a run, from its share of all cores:
+    a figure that other work on the machine changes much less than requests/s."""
+    done = figures.get("requests") or figures.get("transactions")
+    share = figures.get("cpu", {}).get(kind)
+    if not done or share is None:
+        return None
+    return float(share) / 100 * cores * float(figures["seconds"]) * 1000 / float(done)
+
+
+def summary_table(results: dict[str, Any]) -> str:
+    cores = int(results["machine"]["cpus"] or 1)
+    lines = [
+        "| scenario | peak req/s | at ~70%: req/s | p50 ms | p99 ms | errors | CPU ms/req: API | PostgreSQL |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, measured in results["api"]["scenarios"].items():
+        saturation, paced = measured["saturation"], measured.get("paced")
+        errors = sum(saturation["errors"].values()) + (sum(paced["errors"].values()) if paced else 0)
+        lines.append(
+            f"| {SCENARIOS.get(name, name)} | {saturation['rps']:,.0f} | "
+            + (
+                f"{paced['rps']:,.0f} ({100 * paced['rps'] / saturation['rps']:.0f}%)"
+                if paced and saturation["rps"]
+                else "-"
+            )
+            + f" | {_ms(_latency(paced, 'p50'))} | {_ms(_latency(paced, 'p99'))} | {errors}"
+            + f" | {_ms(cpu_ms(saturation, cores, 'api'), 2)} | {_ms(cpu_ms(saturation, cores, 'postgres'), 2)} |"
+        )
+    lines += [
+        "",
+        "| page | API req/s | raw SQL tx/s (pgbench) | API / SQL | PostgreSQL CPU ms/tx under pgbench |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, ratio in results.get("ratios", {}).items():
+        raw = results["raw_sql"][name]
+        lines.append(
+            f"| {ratio['label']} | {ratio['api_rps']:,.0f} | {ratio['sql_tps']:,.0f} | {ratio['ratio']:.2f} | "
+            f"{_ms(cpu_ms(raw, cores, 'postgres'), 2)} |"
+        )
+    servers = results.get("servers", {})
+    if servers:
+        lines += ["", "| server, GET /feed typical | peak req/s | p50 ms | p99 ms at ~70% |", "|---|---:|---:|---:|"]
+        for server, measured in servers.items():
+            paced = measured.get("paced")
+            lines.append(
+                f"| {server} | {measured['saturation']['rps']:,.0f} | {_ms(_latency(paced, 'p50'))}"
+                f" | {_ms(_latency(paced, 'p99'))} |"
+            )
+    lines += ["", "| target | value | met |", "|---|---:|:---:|"]
+    for row in results.get("targets", []):
+        value = row["value"]
+        shown = "-" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+        lines.append(f"| {row['target']} | {shown} | {'yes' if row['met'] else '**no**'} |")
+    return "\n".join(lines)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    run, machine_, database = results["run"], results["machine"], results["database"]
+    versions_ = results["versions"]
+    out = [
+        f"# Benchmark: preset `{run['size']}` (seed {run['seed']}), {run['started']}",
+        "",
+        f"`make bench SIZE={run['size']}` took {run['seconds'] / 60:.1f} minutes. "
+        f"Machine: {machine_['cpus']} x {machine_['cpu_model']}, {machine_['memory_gib']} GiB, {machine_['os']}, "
+        f"kernel {machine_['kernel']}; load average at the start {machine_['load_average_at_start'][0]:.2f}. "
+        "The API, PostgreSQL and the load generators share it.",
+        "",
+        "## Summary",
+        "",
+        summary_table(results),
+        "",
+        "## Method",
+        "",
+        *[f"- {line}" for line in results["method"]],
+        "",
+        "## Data",
+        "",
+        f"PostgreSQL {database['server_version']} ({'embedded' if database['embedded'] else 'DATABASE_URL'}), "
+        f"database {database['database_mib']:,} MiB, migration `{database['migration']}`; "
+        + ("template reused" if database["reused"] else f"loaded in {database['load_seconds']:.0f} s")
+        + f", copied for this run in {database['copy_seconds']:.1f} s.",
+        "",
+        "| table | rows |",
+        "|---|---:|",
+        *[f"| {table} | {count:,} |" for table, count in database["rows"].items()],
+        "",
+        f"Following per user: {json.dumps(database['following'])}. Fixtures: {json.dumps(results['fixtures'])}.",
+        f"Server settings: {json.dumps(database['server_settings'])}.",
+        "",
+        "## Every figure",
+        "",
+        "| scenario | run | connections | think ms | req/s | p50 | p90 | p99 | p99.9 | max | errors | "
+        + CPU_COLUMN
+        + " |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    every = dict(results["api"]["scenarios"])
+    every.update({f"{server} feed-typical": measured for server, measured in results.get("servers", {}).items()})
+    for name, measured in every.items():
+        for label in ("saturation", "paced"):
+            figures = measured.get(label)
+            if not figures:
+                continue
+            latency, cpu = figures["latency_ms"], figures.get("cpu", {})
+            shares = " / ".join(
+                str(cpu.get(key, "-")) for key in ("api", "postgres", "load generator", "other", "idle")
+            )
+            out.append(
+                f"| {name} | {label} | {figures['connections']} | {figures['think_ms']} | {figures['rps']:,.0f} | "
+                f"{latency['p50']} | {latency['p90']} | {latency['p99']} | {latency['p999']} | {latency['max']} | "
+                f"{sum(figures['errors'].values())} | {shares} |"
+            )
+        if measured.get("note"):
+            out.append(f"| {name} | note: {measured['note']} ||||||||||||")
+    out += [
+        "",
+        "Raw SQL (pgbench, `-M prepared`):",
+        "",
+        "| page | clients | scripts | tx/s | mean latency ms | failed | CPU: api / pg / loadgen / other / idle % |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, figures in results.get("raw_sql", {}).items():
+        cpu = figures.get("cpu", {})
+        shares = " / ".join(str(cpu.get(key, "-")) for key in ("api", "postgres", "load generator", "other", "idle"))
+        out.append(
+            f"| {name} | {figures['clients']} | {figures['scripts']} | {figures['tps']:,.0f} | "
+            f"{figures['latency_ms']} | {figures['failed']} | {shares} |"
+        )
+    out += ["", "## Memory (RSS after the run, MiB)", ""]
+    for server, memory in results.get("memory", {}).items():
+        out.append(f"- {server}: " + ", ".join(f"{key}: {_ms(value)}" for key, value in memory.items()))
+    profile = results.get("profile")
+    if profile:
+        out += ["", "## Profile", ""]
+        for name, found in profile.items():
+            if "error" in found:
+                out.append(f"- {name}: {found['error']}")
+                continue
+            out += [
+                f"### {name}",
+                "",
+                f"`{found['command']}` ({found['summary']['samples']:,} samples)",
+                "",
+                "Self time by library: "
+                + ", ".join(f"{area} {share}%" for area, share in found["summary"]["self_by_library"]),
+                "",
+                "| top self time | % | | app functions, total time | % |",
+                "|---|---:|---|---|---:|",
+            ]
+            own, total = found["summary"]["top_self"], found["summary"]["top_total"]
+            for index in range(max(len(own), len(total))):
+                left = own[index] if index < len(own) else ("", "")
+                right = total[index] if index < len(total) else ("", "")
+                out.append(f"| `{left[0]}` | {left[1]} | | `{right[0]}` | {right[1]} |")
+            out.append("")
+    out += [
+        "",
+        "## Versions",
+        "",
+        f"Python {versions_['python']}, townsquare {versions_['townsquare_commit']}"
+        + (" (with uncommitted changes)" if versions_["working_tree_changed"] else "")
+        + ", "
+        + ", ".join(f"{name} {version}" for name, version in versions_["libraries"].items())
+        + ", "
+        + ", ".join(f"{tool}: {version}" for tool, version in versions_.get("tools", {}).items())
+        + ".",
+    ]
+    out += ["", "## Notes", "", *[f"- {note}" for note in results.get("notes", [])]]
+    scripts = results.get("pgbench_scripts", {})
+    if scripts:
+        out += ["", "## The pgbench scripts (first of each set; captured from the app at run time)", ""]
+        for name, script in scripts.items():
+            out += [f"{name}:", "", "```sql", script.rstrip(), "```", ""]
+    return "\n".join(out) + "\n"
+
+
+def write(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"{results['run']['stamp']}-{results['run']['size']}"
+    json_path, markdown_path = directory / f"{stem}.json", directory / f"{stem}.md"
+    json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    markdown_path.write_text(markdown(results))
+    return json_path, markdown_path

@@ -1,0 +1,159 @@
+"""The API as production starts it, in its own process group, and its job worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from load import procs
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def environment(database_url: str, secret: str) -> dict[str, str]:
+    """Production settings, rate limits off, logs at WARNING, metrics as with several workers."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TOWNSQUARE_ENVIRONMENT": "production",
+        "TOWNSQUARE_AUTH__JWT_SECRET": secret,
+        "TOWNSQUARE_RATE_LIMIT_ENABLED": "false",
+        "TOWNSQUARE_LOG__LEVEL": "WARNING",
+        # As deployed (deploy/README.md): jobs run in a `townsquare worker` apart from the API.
+        "TOWNSQUARE_WORKER__IN_PROCESS": "false",
+    }
+
+
+class Process:
+    """A child in a session of its own: stopping it stops everything it started."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.name = name
+        self.argv = argv
+        self.log = log
+        with log.open("ab") as output:
+            self.popen = subprocess.Popen(  # noqa: S603
+                argv, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def tail(self) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+        except OSError:
+            return ""
+
+    def stop(self, grace: float = 20.0) -> None:
+        if not self.alive():
+            return
+        os.killpg(self.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.popen.wait(10)
+
+
+class ApiServer:
+    def __init__(self, kind: str, *, workers: int, env: dict[str, str], work: Path, bench_venv: Path | None) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.metrics_dir = Path(tempfile.mkdtemp(prefix="metrics-", dir=work))
+        self.env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        self.log = work / f"{kind}.log"
+        if kind == "uvicorn":
+            argv = [str(VENV_BIN / "townsquare"), "run", "--workers", str(workers), "--host", "127.0.0.1"]
+            argv += ["--port", str(self.port)]
+        elif kind == "granian":
+            if bench_venv is None:
+                raise RuntimeError("granian is not installed")
+            argv = [str(bench_venv / "bin" / "granian"), "--interface", "asgi", "--factory", "--workers", str(workers)]
+            argv += ["--loop", "uvloop", "--http", "1", "--host", "127.0.0.1", "--port", str(self.port)]
+            argv += ["--log-level", "warning", "--no-access-log", "townsquare.app:create_app"]
+        else:
+            raise ValueError(kind)
+        self.argv = argv
+        self.process: Process | None = None
+        self.job_worker: Process | None = None
+
+    def __enter__(self) -> ApiServer:
+        self.process = Process(self.kind, self.argv, self.env, self.log)
+        self.job_worker = Process(
+            "worker", [str(VENV_BIN / "townsquare"), "worker"], self.env, self.log.with_suffix(".worker.log")
+        )
+        try:
+            self._wait_ready(timeout=90)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        for process in (self.process, self.job_worker):
+            if process is not None:
+                process.stop()
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def _wait_ready(self, *, timeout: float) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.process.alive():
+                raise RuntimeError(f"{self.kind} exited at start:\n{self.process.tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=2) as answer:  # noqa: S310
+                    if answer.status == 200 and len(self.serving_processes()) >= self.workers:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.kind} was not ready in {timeout:.0f} s:\n{self.process.tail()}")
+
+    def serving_processes(self) -> list[int]:
+        """The processes that answer requests: the server's workers (not its supervisor)."""
+        found = []
+        for pid in procs.descendants(self.pid):
+            line = procs.command_line(pid)
+            if "resource_tracker" not in line and ("python" in line or "granian" in line or "townsquare" in line):
+                found.append(pid)
+        return found
+
+    def memory(self) -> dict[str, float | None]:
+        """Resident memory (MiB) of the supervisor and each serving process."""
+        memory = {f"supervisor {self.pid}": procs.rss_mib(self.pid)}
+        for pid in self.serving_processes():
+            memory[f"worker {pid}"] = procs.rss_mib(pid)
+        return memory
