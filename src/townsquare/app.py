@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)
-    add_request_telemetry(app, app.state.tokens)  # request id, log line, latency; around all of the above
+    add_request_telemetry(app)  # request id, log line, latency; around all of the above
     if settings.server.trusted_proxies:
         # Outermost: the client's address and scheme are known before anything else runs.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.server.trusted_proxies)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 
@@ -59,6 +60,8 @@ async def _optional_viewer(
         # A token that was sent but is bad is an error even where none is needed.
         raise InvalidToken() from None
     user = await service.authenticate(session, claims)
+    # Every line logged for the rest of the request names its user (observability/requests.py).
+    structlog.contextvars.bind_contextvars(user_id=str(user.id))
     return Viewer(user=user, session_id=claims.session_id, token_expires_at=claims.expires_at)
 
 

@@ -7,21 +7,16 @@ back in the `X-Request-ID` response header.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import re
 import time
-from urllib.parse import parse_qsl
 
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import FastAPI, Request, Response
-from fastapi.security.utils import get_authorization_scheme_param
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from townsquare.auth.tokens import InvalidAccessToken, TokenIssuer
 from townsquare.observability.metrics import REQUEST_SECONDS
 
 log = structlog.stdlib.get_logger("townsquare.request")
@@ -42,10 +37,10 @@ def valid_request_id(value: str) -> bool:
     return _REQUEST_ID.fullmatch(value) is not None
 
 
-def add_request_telemetry(app: FastAPI, tokens: TokenIssuer) -> None:
+def add_request_telemetry(app: FastAPI) -> None:
     """Wrap the app's middlewares added so far in the request id and the telemetry (so their
     lines carry the id too), and give the 500s of unexpected errors the id as well."""
-    app.add_middleware(RequestTelemetry, tokens=tokens)
+    app.add_middleware(RequestTelemetry)
     app.add_middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, validator=valid_request_id)
     # Starlette answers an unhandled exception outside every middleware, so the one above never
     # sees that 500: its handler sets the header itself.
@@ -65,15 +60,11 @@ def add_request_telemetry(app: FastAPI, tokens: TokenIssuer) -> None:
 
 class RequestTelemetry:
     """Logs `request` with method, route template, status, duration and the user, and feeds
-    the latency histogram. The user is the subject of a valid access token the request carried
-    (unless it was refused with 401); the token itself is never logged."""
+    the latency histogram. The user is the one whose token the request's authentication
+    accepted (it binds `user_id` for every line of the request); never the token itself."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenIssuer) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.tokens = tokens
-        # Checking a token costs tens of microseconds and a client sends the same one for
-        # minutes: remembered. (An expired one stays remembered, but its requests get 401.)
-        self._subject = functools.lru_cache(maxsize=4096)(self._verified_subject)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,6 +79,7 @@ class RequestTelemetry:
                 status, answered = message["status"], time.perf_counter()
             await send(message)
 
+        structlog.contextvars.unbind_contextvars("user_id")  # none yet: set by authentication
         try:
             await self.app(scope, receive, watched)
         finally:
@@ -98,7 +90,7 @@ class RequestTelemetry:
             level = logging.WARNING if status >= 500 else logging.INFO
             if route in QUIET_ROUTES and status < 400:
                 level = logging.DEBUG
-            if log.isEnabledFor(level):  # else skip the token decoding too
+            if log.isEnabledFor(level):
                 log.log(
                     level,
                     "request",
@@ -106,18 +98,6 @@ class RequestTelemetry:
                     route=route,
                     status=status,
                     duration_ms=round((finished - started) * 1000, 2),
-                    user_id=None if status == 401 else self._user_id(scope),
+                    user_id=None if status == 401 else structlog.contextvars.get_contextvars().get("user_id"),
                 )
-
-    def _user_id(self, scope: Scope) -> str | None:
-        scheme, token = get_authorization_scheme_param(Headers(scope=scope).get("authorization"))
-        if scheme.lower() != "bearer":
-            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
-            token = next((value for key, value in query if key == "access_token"), "")
-        return self._subject(token) if token else None
-
-    def _verified_subject(self, token: str) -> str | None:
-        try:
-            return str(self.tokens.decode(token).user_id)
-        except InvalidAccessToken:
-            return None
+            structlog.contextvars.unbind_contextvars("user_id")
