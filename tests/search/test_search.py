@@ -293,6 +293,9 @@ async def test_many_prefix_matches_do_not_crowd_out_a_typo(app: FastAPI, client:
     found = (await search(client, "micheal", type="users", limit=100))["users"]
     assert len(found) == 61
     assert found[-1]["username"] == "michael"  # after the 60 prefix matches
+    # Typos are looked for only when a page has room for them: pages of 20 still reach it.
+    for limit in (20, 30, 61):
+        assert await _walk(client, "micheal", "users", limit) == [user["id"] for user in found]
 
 
 async def test_spaces_and_an_at_sign_do_not_hide_the_exact_match(

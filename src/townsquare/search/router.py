@@ -39,7 +39,7 @@ async def search(
     """Find people (by username: exact, then prefix, then bio words, then a typo or two away)
     and posts (every word, English stemming, "phrases", -exclusions, or), best match first.
 
-    Posts are ranked among the newest 10,000 that match; a query of exclusions only matches
+    Posts are ranked among the newest 1,000 that match; a query of exclusions only matches
     nothing. No token needed; with one, `followed_by_me` and `liked_by_me` come along."""
     return await service.search(
         session, q=q, kind=kind, cursor=cursor, limit=limit, viewer_id=viewer.id if viewer else None

@@ -35,6 +35,7 @@ class UserAccount(Base):
             "ix_user_account_lower_username_pattern",
             func.lower(username).label("lower_username"),
             postgresql_ops={"lower_username": "text_pattern_ops"},
+            postgresql_include=["id", "username"],  # ranked by length from the index alone
         ),
         Index(
             "ix_user_account_lower_username_trgm",
