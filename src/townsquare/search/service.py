@@ -4,6 +4,7 @@ import math
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare.db.session import transaction_block
 from townsquare.kit.pagination import InvalidCursor, decode_cursor, page_of
 from townsquare.posts.schemas import post_view
 from townsquare.search import repository
@@ -21,20 +22,22 @@ async def search(
     cursor = cursor or None
     if kind == "all" and cursor is not None:
         raise InvalidCursor()
+    after_user = _user_key(cursor) if cursor and kind == "users" else None
+    after_post = _post_key(cursor) if cursor and kind == "posts" else None
     results = SearchResults(users=[], posts=[], next_cursor=None)
-    await repository.prepare(session, q)
-    if kind in ("all", "users"):
-        after_user = _user_key(cursor) if cursor else None
-        rows = await repository.users(session, q, viewer_id=viewer_id, after=after_user, limit=limit + 1)
-        page, next_cursor = page_of(rows, limit, lambda row: (USERS, int(row.tier), float(row.score), int(row.id)))
-        results.users = [UserPublic.model_validate(row) for row in page]
-        results.next_cursor = next_cursor
-    if kind in ("all", "posts"):
-        after_post = _post_key(cursor) if cursor else None
-        rows = await repository.posts(session, q, viewer_id=viewer_id, after=after_post, limit=limit + 1)
-        page, next_cursor = page_of(rows, limit, lambda row: (POSTS, float(row.rank), int(row.id), int(row.floor)))
-        results.posts = [post_view(row) for row in page]
-        results.next_cursor = next_cursor
+    # The settings `prepare` makes hold for both queries: one transaction.
+    async with transaction_block(session):
+        await repository.prepare(session, q)
+        if kind in ("all", "users"):
+            rows = await repository.users(session, q, viewer_id=viewer_id, after=after_user, limit=limit + 1)
+            page, next_cursor = page_of(rows, limit, lambda row: (USERS, int(row.tier), float(row.score), int(row.id)))
+            results.users = [UserPublic.model_validate(row) for row in page]
+            results.next_cursor = next_cursor
+        if kind in ("all", "posts"):
+            rows = await repository.posts(session, q, viewer_id=viewer_id, after=after_post, limit=limit + 1)
+            page, next_cursor = page_of(rows, limit, lambda row: (POSTS, float(row.rank), int(row.id), int(row.floor)))
+            results.posts = [post_view(row) for row in page]
+            results.next_cursor = next_cursor
     if kind == "all":
         results.next_cursor = None
     return results

@@ -1,0 +1,60 @@
+"""The per-request session: reads commit statement by statement, writes in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from psycopg.pq import TransactionStatus
+from sqlalchemy import event
+
+from tests.fixtures.accounts import make_account
+from tests.fixtures.content import post
+
+
+@pytest.fixture
+def statements(app: FastAPI) -> Iterator[list[tuple[str, TransactionStatus]]]:
+    """Each statement the app runs, with the connection's transaction status right after it."""
+    seen: list[tuple[str, TransactionStatus]] = []
+    engine = app.state.database.engine.sync_engine
+
+    def after(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append((statement.split()[0].upper(), connection.connection.dbapi_connection.info.transaction_status))
+
+    event.listen(engine, "after_cursor_execute", after)
+    yield seen
+    event.remove(engine, "after_cursor_execute", after)
+
+
+async def test_reads_open_no_transaction(client: AsyncClient, statements: list[tuple[str, TransactionStatus]]) -> None:
+    alice = await make_account(client)
+    await post(client, alice, "hello")  # in her own feed; no notification job runs meanwhile
+    statements.clear()
+    response = await client.get("/feed", headers=alice.headers)
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 1
+    # The token's session, then the page: two round trips, each its own transaction.
+    assert statements == [("SELECT", TransactionStatus.IDLE), ("WITH", TransactionStatus.IDLE)]
+
+
+async def test_writes_are_one_transaction(client: AsyncClient, statements: list[tuple[str, TransactionStatus]]) -> None:
+    alice = await make_account(client)
+    statements.clear()
+    await post(client, alice, "hello")
+    assert statements
+    assert {status for _, status in statements} == {TransactionStatus.INTRANS}
+
+
+async def test_a_read_can_hold_settings_for_several_statements(
+    client: AsyncClient, statements: list[tuple[str, TransactionStatus]]
+) -> None:
+    # Search sets its plan and typo settings for the transaction (transaction_block).
+    statements.clear()
+    response = await client.get("/search", params={"q": "anything"})
+    assert response.status_code == 200
+    assert [kind for kind, _ in statements] == ["BEGIN", "SELECT", "WITH", "SELECT", "COMMIT"]
+    assert [status for _, status in statements[:-1]] == [TransactionStatus.INTRANS] * 4
+    assert statements[-1][1] == TransactionStatus.IDLE
