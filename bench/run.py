@@ -91,6 +91,12 @@ def main() -> None:
     arguments.add_argument("--no-profile", action="store_true", help="skip py-spy")
     arguments.add_argument("--keep-database", action="store_true", help="keep the run's database copy")
     arguments.add_argument("--keep-work", action="store_true", help="keep logs, data files, scripts, raw profiles")
+    arguments.add_argument(
+        "--only",
+        type=lambda value: set(value.split(",")),
+        metavar="NAMES",
+        help=f"only these scenarios, comma-separated: {', '.join((*READS, *WRITES, 'notifications'))}",
+    )
     arguments.add_argument("--rewrite", type=Path, metavar="JSON", help="only write a report's Markdown again")
     args = arguments.parse_args()
     if args.rewrite is not None:
@@ -117,7 +123,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     wrk_binary, pgbench_binary = tools.wrk(), tools.pgbench()
     bench_venv = tools.bench_venv(REPO)
     if bench_venv is None:
-        notes.append("granian and py-spy could not be installed: no server comparison, no profile")
+        notes.append("granian or py-spy missing from .venv: no server comparison, no profile")
     results: dict[str, Any] = {
         "run": {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "stamp": stamp, "size": args.size, "seed": args.seed},
         "machine": report.machine(),
@@ -160,6 +166,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["fixtures"] = chosen.facts
         data = {}
         for name, lines in fixtures.requests_of(chosen, args.seed).items():
+            if args.only and name not in args.only:
+                continue
             if lines:
                 data[name] = fixtures.write(work, name, lines)
             else:
@@ -175,7 +183,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "feed-heavy": [("/feed", viewer.token) for viewer in chosen.heavy],
             "post": [(f"/posts/{post_id}", viewer.token) for viewer, post_id in chosen.post_page],
         }
-        captured = statements.capture(prepared.url, secret, {k: v for k, v in page_requests.items() if v})
+        captured = statements.capture(prepared.url, secret, {k: v for k, v in page_requests.items() if v and k in data})
         results["raw_sql"], results["pgbench_scripts"] = {}, {}
         for name, requests in captured.items():
             directory = work / "pgbench" / name
@@ -214,7 +222,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for name in (name for name in READS if name in data):
                 scenarios[name] = measure(name, data[name], api, wrk_binary, durations, prepared.name).as_dict()
             if bench_venv is not None and not args.no_profile:
-                for name in ("feed-typical", "search-posts"):
+                for name in (name for name in ("feed-typical", "search-posts") if name in data):
                     profiles[name] = profile(name, data[name], api, wrk_binary, bench_venv, work, durations)
             for name in (name for name in WRITES if name in data):
                 scenarios[name] = measure(name, data[name], api, wrk_binary, durations, prepared.name).as_dict()
@@ -223,7 +231,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 notes.append(f"{left} notification jobs were still waiting 300 s after the likes")
             readers, reader_facts = fixtures.notification_readers(prepared.url, minter)
             results["fixtures"]["notifications"] = reader_facts
-            if readers:
+            if readers and (not args.only or "notifications" in args.only):
                 data["notifications"] = fixtures.write(
                     work,
                     "notifications",
@@ -232,8 +240,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 scenarios["notifications"] = measure(
                     "notifications", data["notifications"], api, wrk_binary, durations, prepared.name
                 ).as_dict()
-            reference = _answer(api.base_url, data["feed-typical"])
-            if bench_venv is not None and not args.no_granian:
+            compare = bench_venv is not None and not args.no_granian and "feed-typical" in data
+            reference = _answer(api.base_url, data["feed-typical"]) if compare else None
+            if compare:
                 # Measured again here, just before granian, on the same data.
                 servers["uvicorn"] = measure(
                     "feed-typical", data["feed-typical"], api, wrk_binary, durations, prepared.name
@@ -241,7 +250,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             memory["uvicorn"] = api.memory()
         phases["api (uvicorn)"] = time.monotonic() - phase
 
-        if bench_venv is not None and not args.no_granian:
+        if compare:
             phase = time.monotonic()
             with ApiServer("granian", workers=args.workers, env=env, work=work, bench_venv=bench_venv) as api:
                 print(f"granian ({args.workers} workers) on {api.base_url}", flush=True)

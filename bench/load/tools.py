@@ -1,20 +1,12 @@
-"""The programs a run needs besides the project: wrk, pgbench, and granian and py-spy.
-
-granian and py-spy are not project dependencies: they go into a throwaway virtual environment in
-`.tools/bench/` (pinned below; `make clean` removes it) that sees the project's `.venv` through a
-`.pth` file, so granian serves this checkout's code with the locked libraries.
-"""
+"""The programs a run needs besides the project: wrk and pgbench; granian and py-spy come with
+the project's dev dependencies (locked in uv.lock)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
-
-BENCH_TOOLS = ("granian==2.8.7", "py-spy==0.4.3")
 
 
 class ToolMissing(RuntimeError):
@@ -58,37 +50,12 @@ def version(argv: list[str]) -> str:
 
 
 def bench_venv(repo: Path) -> Path | None:
-    """`.tools/bench` with granian and py-spy, made on first use; None if they cannot be installed."""
-    venv = repo / ".tools" / "bench"
-    python = venv / "bin" / "python"
-    marker = venv / ".installed"
-    wanted = "\n".join(BENCH_TOOLS)
-    if marker.exists() and marker.read_text() == wanted and python.exists():
-        return venv
-    uv = repo / ".tools" / "bin" / "uv"
-    print(f"installing {', '.join(BENCH_TOOLS)} into {venv} (not a project dependency)", flush=True)
-    if uv.exists():
-        steps = [
-            [str(uv), "venv", "-q", "--allow-existing", "--python", sys.executable, str(venv)],
-            [str(uv), "pip", "install", "-q", "--python", str(python), *BENCH_TOOLS],
-        ]
-    else:
-        steps = [[sys.executable, "-m", "venv", str(venv)], [str(python), "-m", "pip", "install", "-q", *BENCH_TOOLS]]
-    for step in steps:
-        if _quiet(step) != 0:
-            print(f"could not install the bench tools ({' '.join(step[:3])} failed): no granian, no py-spy", flush=True)
-            return None
-    # Lines of a .pth that start with `import` run at start-up: addsitedir also reads the .pth
-    # files of the project's environment (its editable install of townsquare among them).
-    project_site = sysconfig.get_paths()["purelib"]
-    bench_site = subprocess.run(  # noqa: S603
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    Path(bench_site, "townsquare-project.pth").write_text(f"import site; site.addsitedir({project_site!r})\n")
-    marker.write_text(wanted)
+    """The project's environment, if it has granian and py-spy (the dev group: `make` installs it)."""
+    venv = repo / ".venv"
+    missing = [name for name in ("granian", "py-spy") if not (venv / "bin" / name).exists()]
+    if missing:
+        print(f"{', '.join(missing)} missing from {venv} (run `make bench`, which syncs the dev group)", flush=True)
+        return None
     return venv
 
 
