@@ -121,8 +121,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     notes: list[str] = []
     settings = get_settings()
     wrk_binary, pgbench_binary = tools.wrk(), tools.pgbench()
-    bench_venv = tools.bench_venv(REPO)
-    if bench_venv is None:
+    dev_tools = tools.dev_tools(REPO)
+    if dev_tools is None:
         notes.append("granian or py-spy missing from .venv: no server comparison, no profile")
     results: dict[str, Any] = {
         "run": {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "stamp": stamp, "size": args.size, "seed": args.seed},
@@ -135,9 +135,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "wrk": _wrk_version(wrk_binary),
         "pgbench": tools.version([pgbench_binary, "--version"]),
     }
-    if bench_venv is not None:
-        results["versions"]["tools"]["granian"] = tools.version([str(bench_venv / "bin" / "granian"), "--version"])
-        results["versions"]["tools"]["py-spy"] = tools.version([str(bench_venv / "bin" / "py-spy"), "--version"])
+    if dev_tools is not None:
+        results["versions"]["tools"]["granian"] = tools.version([str(dev_tools / "bin" / "granian"), "--version"])
+        results["versions"]["tools"]["py-spy"] = tools.version([str(dev_tools / "bin" / "py-spy"), "--version"])
     work = Path(tempfile.mkdtemp(prefix="townsquare-bench-"))
     succeeded = False
     with contextlib.ExitStack() as cleanup:
@@ -217,13 +217,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         memory: dict[str, Any] = {}
         profiles: dict[str, Any] = {}
         phase = time.monotonic()
-        with ApiServer("uvicorn", workers=args.workers, env=env, work=work, bench_venv=bench_venv) as api:
+        with ApiServer("uvicorn", workers=args.workers, env=env, work=work, dev_tools=dev_tools) as api:
             print(f"uvicorn ({args.workers} workers) on {api.base_url}", flush=True)
             for name in (name for name in READS if name in data):
                 scenarios[name] = measure(name, data[name], api, wrk_binary, durations, prepared.name).as_dict()
-            if bench_venv is not None and not args.no_profile:
+            if dev_tools is not None and not args.no_profile:
                 for name in (name for name in ("feed-typical", "search-posts") if name in data):
-                    profiles[name] = profile(name, data[name], api, wrk_binary, bench_venv, work, durations)
+                    profiles[name] = profile(name, data[name], api, wrk_binary, dev_tools, work, durations)
             for name in (name for name in WRITES if name in data):
                 scenarios[name] = measure(name, data[name], api, wrk_binary, durations, prepared.name).as_dict()
             left = database.wait_for_jobs(prepared.url, timeout=300)
@@ -240,7 +240,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 scenarios["notifications"] = measure(
                     "notifications", data["notifications"], api, wrk_binary, durations, prepared.name
                 ).as_dict()
-            compare = bench_venv is not None and not args.no_granian and "feed-typical" in data
+            compare = dev_tools is not None and not args.no_granian and "feed-typical" in data
             reference = _answer(api.base_url, data["feed-typical"]) if compare else None
             if compare:
                 # Measured again here, just before granian, on the same data.
@@ -252,7 +252,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         if compare:
             phase = time.monotonic()
-            with ApiServer("granian", workers=args.workers, env=env, work=work, bench_venv=bench_venv) as api:
+            with ApiServer("granian", workers=args.workers, env=env, work=work, dev_tools=dev_tools) as api:
                 print(f"granian ({args.workers} workers) on {api.base_url}", flush=True)
                 if _answer(api.base_url, data["feed-typical"]) != reference:
                     notes.append("granian's answer to GET /feed differed from uvicorn's")
@@ -342,7 +342,7 @@ def measure(
 
 
 def profile(
-    name: str, data: Path, api: ApiServer, wrk_binary: str, bench_venv: Path, work: Path, durations: Durations
+    name: str, data: Path, api: ApiServer, wrk_binary: str, dev_tools: Path, work: Path, durations: Durations
 ) -> dict[str, Any]:
     """py-spy on the API's processes while wrk saturates them with `name`'s requests."""
     from load import profile as py_spy
@@ -358,7 +358,7 @@ def profile(
     saturate.start()
     try:
         time.sleep(1.5)
-        command = py_spy.record(str(bench_venv / "bin" / "py-spy"), api.pid, seconds, output)
+        command = py_spy.record(str(dev_tools / "bin" / "py-spy"), api.pid, seconds, output)
     except RuntimeError as error:
         return {"error": str(error)}
     finally:

@@ -77,7 +77,7 @@ class Process:
 
 
 class ApiServer:
-    def __init__(self, kind: str, *, workers: int, env: dict[str, str], work: Path, bench_venv: Path | None) -> None:
+    def __init__(self, kind: str, *, workers: int, env: dict[str, str], work: Path, dev_tools: Path | None) -> None:
         self.kind = kind
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -89,9 +89,9 @@ class ApiServer:
             argv = [str(VENV_BIN / "townsquare"), "run", "--workers", str(workers), "--host", "127.0.0.1"]
             argv += ["--port", str(self.port)]
         elif kind == "granian":
-            if bench_venv is None:
+            if dev_tools is None:
                 raise RuntimeError("granian is not installed")
-            argv = [str(bench_venv / "bin" / "granian"), "--interface", "asgi", "--factory", "--workers", str(workers)]
+            argv = [str(dev_tools / "bin" / "granian"), "--interface", "asgi", "--factory", "--workers", str(workers)]
             argv += ["--loop", "uvloop", "--http", "1", "--host", "127.0.0.1", "--port", str(self.port)]
             argv += ["--log-level", "warning", "--no-access-log", "townsquare.app:create_app"]
         else:

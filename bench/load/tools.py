@@ -49,7 +49,7 @@ def version(argv: list[str]) -> str:
     return (result.stdout or result.stderr).strip().splitlines()[0] if result.returncode == 0 else "unknown"
 
 
-def bench_venv(repo: Path) -> Path | None:
+def dev_tools(repo: Path) -> Path | None:
     """The project's environment, if it has granian and py-spy (the dev group: `make` installs it)."""
     venv = repo / ".venv"
     missing = [name for name in ("granian", "py-spy") if not (venv / "bin" / name).exists()]

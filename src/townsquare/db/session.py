@@ -76,6 +76,9 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
+BEGIN, COMMIT = text("BEGIN"), text("COMMIT")
+
+
 @contextlib.asynccontextmanager
 async def transaction_block(session: AsyncSession) -> AsyncIterator[None]:
     """Statements that must share one transaction (`SET LOCAL`, `set_config(..., true)`) on a
@@ -88,9 +91,6 @@ async def transaction_block(session: AsyncSession) -> AsyncIterator[None]:
     await session.execute(BEGIN)
     yield
     await session.execute(COMMIT)  # on an error, the request's rollback ends it instead
-
-
-BEGIN, COMMIT = text("BEGIN"), text("COMMIT")
 
 
 # scope="function": the commit happens before the response is sent, so a 2xx is never
