@@ -107,7 +107,8 @@ async def main(url: str) -> None:
             ("posts, a phrase and an exclusion", '"cold rain" -city'),
         ]:
             # The API's statement, its values written in (the planner sees the same constants).
-            statement = repository.posts_statement(q, viewer_id=None, after=None, limit=21).compile(
+            terms = await repository.prepare(session, q)
+            statement = repository.posts_statement(q, terms=terms, viewer_id=None, after=None, limit=21).compile(
                 dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
                 compile_kwargs={"literal_binds": True},
             )

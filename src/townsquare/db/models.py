@@ -5,6 +5,7 @@ from townsquare.db.base import Base
 from townsquare.interactions.models import Comment, PostLike
 from townsquare.notifications.models import Notification
 from townsquare.posts.models import Post
+from townsquare.search.models import PostTerm
 from townsquare.users.models import Follow, UserAccount
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Notification",
     "Post",
     "PostLike",
+    "PostTerm",
     "RefreshSession",
     "RefreshToken",
     "UserAccount",

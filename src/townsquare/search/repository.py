@@ -4,22 +4,40 @@ Users rank in tiers: 0 the exact username, 1 a username that starts with the que
 first), 2 a bio with the query's words (best first), 3 a username one or two typos away
 (trigram candidates within two edits, most similar first). A user appears once, in their
 best tier. Posts match every word of the query (web-search syntax: "quoted phrases",
--excluded, or), best first, newer first among equals, ranked among the newest 1,000 matches.
-The query text is always a bound parameter, and websearch_to_tsquery accepts any text without
-a syntax error.
+-excluded, or), best first, newer first among equals, ranked among the newest 1,000 matches: found through
+the inverted list `post_term` (models.py) when the query has words that every match contains,
+else through the GIN index. The query text is always a bound parameter, and
+websearch_to_tsquery accepts any text without a syntax error.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, bindparam, cast, func, literal_column, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Label,
+    Select,
+    UnaryExpression,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+    true,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from townsquare.db.base import AnyRow
 from townsquare.posts.models import Post
 from townsquare.posts.repository import view as post_view
+from townsquare.search.models import PostTerm
 
 # Typos: usernames trigram-similar to the query (`%`, through the GiST index), kept when at
 # most two edits away (Levenshtein), most similar first. The trigram threshold depends on the
@@ -34,10 +52,12 @@ def typo_threshold(term: str) -> float:
 
 
 # Ranked among the newest matches only (posts; bios for users): a word in half the rows would
-# otherwise rank them all. For rarer queries, that is every match. The cost grows with it: a
-# word in 2% of 1M posts walks about 50,000 of the newest posts to find 1,000 matches (28 ms
-# on the benchmark's machine; 10,000 matches would take ten times as long).
+# otherwise rank them all. For rarer queries, that is every match. Each candidate costs a read
+# of its row (ts_rank_cd needs the word positions): 1,000 take about 4 ms.
 RANKED_CANDIDATES = 1_000
+# Posts are looked up in the inverted list by at most this many of the query's words (the
+# rows found are then checked against the whole query): each one more is a join.
+LOOKUP_TERMS = 4
 
 # The text search configuration as a constant, not a parameter: the cast of a parameter to
 # regconfig is not folded at planning, so websearch_to_tsquery would then run again for every
@@ -45,10 +65,12 @@ RANKED_CANDIDATES = 1_000
 ENGLISH: ColumnElement[str] = literal_column("'english'::regconfig")
 
 # For every search: plans made for the actual words (a plan reused across queries assumes a
-# fixed share of matches and can rank every post), and the typo threshold for this term.
+# fixed share of matches and can rank every post), and the typo threshold for this term; and
+# what of the query an index can look for (negations dropped; '' or 'T' if nothing).
 SETUP = text(
     "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
-    " set_config('pg_trgm.similarity_threshold', :threshold, true)"
+    " set_config('pg_trgm.similarity_threshold', :threshold, true),"
+    " querytree(websearch_to_tsquery('english'::regconfig, :q))"
 )
 
 USERS = text("""
@@ -105,8 +127,33 @@ def _like_prefix(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-async def prepare(session: AsyncSession, q: str) -> None:
-    await session.execute(SETUP, {"threshold": str(typo_threshold(username_term(q)))})
+async def prepare(session: AsyncSession, q: str) -> list[str] | None:
+    """Set the search's settings; the words every matching post contains (see `required_terms`)."""
+    row = (await session.execute(SETUP, {"q": q, "threshold": str(typo_threshold(username_term(q)))})).one()
+    return required_terms(str(row[2]))
+
+
+# A lexeme in tsquery text: quoted, with ' and \ doubled.
+_LEXEME = re.compile(r"'((?:''|\\\\|[^'\\])*)'")
+
+
+def required_terms(tree: str) -> list[str] | None:
+    """The lexemes that every post matching the query contains, from its `querytree` text; None
+    when there is no such lexeme or the text is not a plain AND of words and phrases.
+
+    querytree keeps what an index can look for: negated words are gone, and a query of
+    negations alone is 'T'. Without `|` (or), every lexeme left must be in a match (`&` and
+    the phrase operators `<->`, `<N>` all need both sides). Anything else (or, a prefix `:*`,
+    weights) falls back to the GIN index."""
+    operators = _LEXEME.sub("", tree)
+    lexemes = [_unescape(lexeme) for lexeme in _LEXEME.findall(tree)]
+    if not lexemes or re.search(r"[|!:T]", operators):
+        return None
+    return list(dict.fromkeys(lexemes))[:LOOKUP_TERMS]
+
+
+def _unescape(lexeme: str) -> str:
+    return lexeme.replace("''", "'").replace("\\\\", "\\")
 
 
 def users_params(
@@ -139,22 +186,30 @@ async def users(
 
 
 def posts_statement(
-    q: str, *, viewer_id: int | None, after: tuple[float, int, int] | None, limit: int
+    q: str,
+    *,
+    terms: Sequence[str] | None,
+    viewer_id: int | None,
+    after: tuple[float, int, int] | None,
+    limit: int,
 ) -> Select[*tuple[Any, ...]]:
     """`limit` matching posts, best first, newer first among equals.
 
     The first page ranks the newest RANKED_CANDIDATES matches; its rows carry the oldest id of
     that window (`floor`), and later pages (`after` = (rank, id, floor)) rank every match from
-    that id on, so posts made meanwhile cannot push an unseen one out of the window."""
+    that id on, so posts made meanwhile cannot push an unseen one out of the window.
+
+    With `terms` (words every match contains), candidates are the posts that the inverted list
+    has under all of them, newest first, each checked against the whole query as it comes; the
+    walk stops at the window's last match. Without, the GIN index finds every match."""
     words = func.websearch_to_tsquery(ENGLISH, bindparam("q", q))
-    matching = select(Post.id, cast(func.ts_rank_cd(Post.search_vector, words), Float).label("rank")).where(
-        Post.search_vector.op("@@")(words),
-        func.querytree(words) != "T",  # a query of exclusions only matches nothing
+    rank = cast(func.ts_rank_cd(Post.search_vector, words), Float).label("rank")
+    floor = None if after is None else after[2]
+    matching, newest_first = (
+        _through_inverted_list(terms, words, rank, floor) if terms else _through_gin_index(words, rank, floor)
     )
     if after is None:
-        matching = matching.order_by(Post.id.desc()).limit(RANKED_CANDIDATES)
-    else:
-        matching = matching.where(Post.id >= after[2])
+        matching = matching.order_by(newest_first).limit(RANKED_CANDIDATES)
     window = matching.subquery("window")
     candidates = select(window, func.min(window.c.id).over().label("floor")).subquery("candidates")
     # The page's posts first; their authors and the viewer's likes for those rows only.
@@ -171,9 +226,56 @@ def posts_statement(
     return statement
 
 
+def _through_inverted_list(
+    terms: Sequence[str], words: ColumnElement[Any], rank: Label[float], floor: int | None
+) -> tuple[Select[*tuple[Any, ...]], UnaryExpression[int]]:
+    """(id, rank) of the posts that have every one of `terms` and match `words`, from `floor` on;
+    and their order newest first, in which they are found."""
+    lists = [aliased(PostTerm, name=f"term_{n}") for n in range(len(terms))]
+    newest = lists[0].post_id
+    with_terms = select(newest).where(lists[0].term == bindparam("term_0", terms[0]))
+    for n, other in enumerate(lists[1:], start=1):
+        with_terms = with_terms.join(
+            other, (other.post_id == newest) & (other.term == bindparam(f"term_{n}", terms[n]))
+        )
+    if floor is not None:  # on the list itself: PostgreSQL does not carry a range across a join
+        with_terms = with_terms.where(newest >= floor)
+    found = with_terms.subquery("with_terms")
+    # Each candidate in turn, newest first, read by its key and checked against the whole
+    # query. LIMIT 1 (the key is unique) keeps PostgreSQL from turning this into a join, which
+    # it would plan as a walk over all the newest posts (it cannot tell how many match) or a
+    # GIN fetch of every match; ts_match_vq is @@ without its index.
+    checked = (
+        select(rank)
+        .where(Post.id == found.c.post_id, func.ts_match_vq(Post.search_vector, words))
+        .limit(1)
+        .lateral("checked")
+    )
+    return select(found.c.post_id.label("id"), checked.c.rank).join(checked, true()), found.c.post_id.desc()
+
+
+def _through_gin_index(
+    words: ColumnElement[Any], rank: Label[float], floor: int | None
+) -> tuple[Select[*tuple[Any, ...]], UnaryExpression[int]]:
+    """(id, rank) of every post matching `words`, from `floor` on; and the order newest first."""
+    matching = select(Post.id, rank).where(
+        Post.search_vector.op("@@")(words),
+        func.querytree(words) != "T",  # a query of exclusions only matches nothing
+    )
+    if floor is not None:
+        matching = matching.where(Post.id >= floor)
+    return matching, Post.id.desc()
+
+
 async def posts(
-    session: AsyncSession, q: str, *, viewer_id: int | None, after: tuple[float, int, int] | None, limit: int
+    session: AsyncSession,
+    q: str,
+    *,
+    terms: Sequence[str] | None,
+    viewer_id: int | None,
+    after: tuple[float, int, int] | None,
+    limit: int,
 ) -> Sequence[AnyRow]:
-    statement = posts_statement(q, viewer_id=viewer_id, after=after, limit=limit)
+    statement = posts_statement(q, terms=terms, viewer_id=viewer_id, after=after, limit=limit)
     rows: Sequence[AnyRow] = (await session.execute(statement)).all()
     return rows

@@ -27,14 +27,16 @@ async def search(
     results = SearchResults(users=[], posts=[], next_cursor=None)
     # The settings `prepare` makes hold for both queries: one transaction.
     async with transaction_block(session):
-        await repository.prepare(session, q)
+        terms = await repository.prepare(session, q)
         if kind in ("all", "users"):
             rows = await repository.users(session, q, viewer_id=viewer_id, after=after_user, limit=limit + 1)
             page, next_cursor = page_of(rows, limit, lambda row: (USERS, int(row.tier), float(row.score), int(row.id)))
             results.users = [UserPublic.model_validate(row) for row in page]
             results.next_cursor = next_cursor
         if kind in ("all", "posts"):
-            rows = await repository.posts(session, q, viewer_id=viewer_id, after=after_post, limit=limit + 1)
+            rows = await repository.posts(
+                session, q, terms=terms, viewer_id=viewer_id, after=after_post, limit=limit + 1
+            )
             page, next_cursor = page_of(rows, limit, lambda row: (POSTS, float(row.rank), int(row.id), int(row.floor)))
             results.posts = [post_view(row) for row in page]
             results.next_cursor = next_cursor

@@ -186,7 +186,8 @@ async def load(
                 raise ValueError("now_ms is in the database's future: new rows would sort before the loaded ones")
             progress(f"Loading preset {size!r} (--seed {seed}): {_describe(preset)}")
             world = BulkWorld(preset, seed, now)
-            tables = ("user_account", "follow", "post", "post_like", "comment")
+            # post_term is filled by post's trigger as the posts arrive (migration 0006).
+            tables = ("user_account", "follow", "post", "post_like", "comment", "post_term")
             async with emptied_without_keys(connection, tables, progress):
                 loads = [
                     await _copy(connection, "follow", FOLLOW_COLUMNS, world.follows(), preset.follows, progress),
@@ -204,7 +205,7 @@ async def load(
         analyzing = time.perf_counter()
         # Statistics for the planner, and the visibility map for index-only scans.
         await connection.set_autocommit(True)
-        await connection.execute("VACUUM (ANALYZE) user_account, follow, post, post_like, comment")
+        await connection.execute("VACUUM (ANALYZE) user_account, follow, post, post_like, comment, post_term")
         analyze_seconds = time.perf_counter() - analyzing
         row = await (await connection.execute("SELECT pg_database_size(current_database())")).fetchone()
     report = BulkReport(
@@ -232,7 +233,9 @@ def _describe(preset: Preset) -> str:
 
 async def _prepare(connection: Connection) -> None:
     # Nobody registers meanwhile; the keys are dropped and rebuilt in this transaction anyway.
-    await connection.execute("LOCK TABLE user_account, follow, post, post_like, comment IN ACCESS EXCLUSIVE MODE")
+    await connection.execute(
+        "LOCK TABLE user_account, follow, post, post_like, comment, post_term IN ACCESS EXCLUSIVE MODE"
+    )
     row = await (await connection.execute("SELECT count(*) FROM user_account")).fetchone()
     if row and row[0]:
         raise BulkDatabaseNotEmpty(int(row[0]))
