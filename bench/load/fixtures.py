@@ -211,7 +211,7 @@ def user_terms(rng: random.Random, usernames: list[str]) -> list[str]:
         elif kind == 2:
             terms.append(username)
         else:
-            at = rng.randrange(1, max(len(username) - 1, 2))
+            at = rng.randrange(1, max(len(username), 2))  # swaps letters at - 1 and at
             terms.append(username[: at - 1] + username[at] + username[at - 1] + username[at + 1 :])
     return terms
 

@@ -250,7 +250,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{sum(figures['errors'].values())} | {shares} |"
             )
         if measured.get("note"):
-            out.append(f"| {name} | note: {measured['note']} ||||||||||||")
+            out.append(f"| {name} | note: {measured['note']} |" + " |" * 10)  # 12 cells, as the header
     out += [
         "",
         "Raw SQL (pgbench, `-M prepared`):",

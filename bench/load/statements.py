@@ -2,10 +2,12 @@
 
 The app is created in this process against the benchmark database and asked each request
 through its ASGI interface; every statement it sends (with its parameters) is recorded at the
-SQLAlchemy engine. A request becomes one pgbench transaction: BEGIN, the statements in order with
-their parameters as pgbench variables (bound, so `-M prepared` prepares them as psycopg does), and
-COMMIT, the round trips the API makes. Nothing is copied by hand, so the scripts cannot drift
-from the code.
+SQLAlchemy engine, with whether it ran in autocommit mode. A request becomes one pgbench script:
+the statements in order with their parameters as pgbench variables (bound, so `-M prepared`
+prepares them as psycopg does), between BEGIN and COMMIT when the app's session ran them in a
+transaction (psycopg sends those by itself, unseen by the engine), bare when it ran them in
+autocommit mode (GET requests): the round trips the API makes. Nothing is copied by hand, so the
+scripts cannot drift from the code.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 class Captured:
     statement: str
     parameters: dict[str, Any]
+    autocommit: bool = False  # sent outside a transaction, which psycopg would otherwise begin
 
 
 class CaptureError(RuntimeError):
@@ -44,10 +47,10 @@ class CaptureError(RuntimeError):
 
 def capture(url: str, secret: str, requests: dict[str, list[tuple[str, str]]]) -> dict[str, list[list[Captured]]]:
     """For each named set of (path, token) GET requests, the statements each request ran."""
-    return asyncio.run(_capture(url, secret, requests))
+    return asyncio.run(capture_async(url, secret, requests))
 
 
-async def _capture(
+async def capture_async(
     url: str, secret: str, requests: dict[str, list[tuple[str, str]]]
 ) -> dict[str, list[list[Captured]]]:
     settings = Settings(
@@ -68,7 +71,8 @@ async def _capture(
         def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
             if not isinstance(parameters, dict):
                 raise CaptureError(f"expected named parameters, got {type(parameters).__name__}")
-            seen.append(Captured(statement, dict(parameters)))
+            autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+            seen.append(Captured(statement, dict(parameters), autocommit))
 
         event.listen(engine, "before_cursor_execute", record)
         transport = httpx.ASGITransport(app=app)
@@ -91,14 +95,16 @@ async def _capture(
 
 
 def pgbench_script(request: list[Captured]) -> str:
-    """One request as a pgbench transaction; its parameters become `\\set` variables."""
-    lines = ["BEGIN;"]
+    """One request as a pgbench script; its parameters become `\\set` variables."""
+    in_transaction = not all(captured.autocommit for captured in request)
+    lines = ["BEGIN;"] if in_transaction else []
     for index, captured in enumerate(request):
         for name, value in captured.parameters.items():
             lines.append(f"\\set s{index}_{name} {_pgbench_value(value)}")
         statement = PLACEHOLDER.sub(rf":s{index}_\1", captured.statement)
         lines.append(statement.replace("%%", "%").strip().rstrip(";") + ";")
-    lines.append("COMMIT;")
+    if in_transaction:
+        lines.append("COMMIT;")
     return "\n".join(lines) + "\n"
 
 

@@ -7,7 +7,7 @@
 -- on the network, not in Lua. Each thread starts at its own line. With MEAN_THINK_MS, every
 -- connection waits an exponentially distributed think time (of that mean) after each answer
 -- before it sends the next request: `make bench` paces the load to ~70% of saturation so.
--- done() prints one line `WRK_JSON {...}` that bench/load/wrk.py parses.
+-- done() prints one line `WRK_JSON {...}` that bench/load/loadgen.py parses.
 
 local thread_count = 0
 
