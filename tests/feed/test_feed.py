@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from tests.fixtures.accounts import make_account
 from tests.fixtures.content import all_pages, follow, post
 from tests.fixtures.queries import count_statements
+from townsquare.kit.pagination import Page
+from townsquare.posts.schemas import PostView
+
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 async def test_feed_is_followed_accounts_and_own_posts_newest_first(client: AsyncClient) -> None:
@@ -118,3 +124,33 @@ async def test_feed_validates_its_parameters(client: AsyncClient) -> None:
     for params in invalid:
         response = await client.get("/feed", params=params, headers=me.headers)
         assert response.status_code == 422, params
+
+
+async def test_feed_answer_is_exactly_the_documented_page_of_posts(client: AsyncClient) -> None:
+    # The feed writes its JSON itself (no model is built): it must be byte for byte what its
+    # response model, Page[PostView], serializes to.
+    me, friend = await make_account(client), await make_account(client)
+    await follow(client, me, friend)
+    liked = await post(client, friend, 'é 🙂 "quoted" \\ and\na line')
+    await client.post(f"/posts/{liked['id']}/likes", headers=me.headers)
+    edited = await post(client, me, "mine")
+    await client.put(f"/posts/{edited['id']}", headers=me.headers, json={"content": "mine, edited"})
+    await post(client, friend, "newest")
+    response = await client.get("/feed", params={"limit": 2}, headers=me.headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.content == Page[PostView].model_validate_json(response.content).model_dump_json().encode()
+    rest = await client.get("/feed", params={"cursor": response.json()["next_cursor"]}, headers=me.headers)
+    assert rest.content == Page[PostView].model_validate_json(rest.content).model_dump_json().encode()
+    items = response.json()["items"] + rest.json()["items"]
+    assert [list(item) for item in items] == [list(PostView.model_fields)] * 3
+    assert [item["liked_by_me"] for item in items] == [False, False, True]
+    assert items[1]["content"] == "mine, edited"
+    assert items[1]["updated_at"] > items[1]["created_at"]
+    assert items[2]["content"] == 'é 🙂 "quoted" \\ and\na line'
+    assert items[2]["author"] == {"id": friend.id, "username": friend.username}
+    for item in items:
+        assert TIMESTAMP.fullmatch(item["created_at"])
+        assert TIMESTAMP.fullmatch(item["updated_at"])
+        # The same post, the same JSON, on every page that shows it.
+        assert (await client.get(f"/posts/{item['id']}", headers=me.headers)).json() == item

@@ -10,6 +10,8 @@ from sqlalchemy import text
 from tests.fixtures.accounts import make_account
 from tests.fixtures.content import all_pages, post
 from tests.fixtures.queries import count_statements
+from townsquare.kit.pagination import Page
+from townsquare.posts.schemas import PostView
 
 POST_FIELDS = {"id", "author", "content", "created_at", "updated_at", "like_count", "comment_count"}
 
@@ -132,3 +134,24 @@ async def test_user_posts_page_costs_the_same_statements_at_any_size(client: Asy
         assert len(response.json()["items"]) == limit
         counts.append(len(statements))
     assert counts == [2, 2, 2]  # the token's session check, and the page itself
+
+
+async def test_post_and_user_posts_answers_are_exactly_their_models(client: AsyncClient) -> None:
+    # These pages write their JSON themselves (no model is built): byte for byte what their
+    # response models serialize to; `liked_by_me` only for a request with a token.
+    alice, bob = await make_account(client), await make_account(client)
+    created = await post(client, alice, "zürich\t🙂")
+    await client.post(f"/posts/{created['id']}/likes", headers=bob.headers)
+    await post(client, alice, "second")
+    unflagged = {key: value for key, value in created.items() if key != "liked_by_me"} | {"like_count": 1}
+    for headers, flag in [({}, {}), (bob.headers, {"liked_by_me": True}), (alice.headers, {"liked_by_me": False})]:
+        single = await client.get(f"/posts/{created['id']}", headers=headers)
+        assert single.headers["content-type"] == "application/json"
+        assert single.content == PostView.model_validate_json(single.content).model_dump_json().encode()
+        assert single.json() == unflagged | flag
+        page = await client.get(f"/users/{alice.id}/posts", params={"limit": 1}, headers=headers)
+        assert page.content == Page[PostView].model_validate_json(page.content).model_dump_json().encode()
+        rest = await client.get(
+            f"/users/{alice.id}/posts", params={"cursor": page.json()["next_cursor"]}, headers=headers
+        )
+        assert rest.json() == {"items": [unflagged | flag], "next_cursor": None}

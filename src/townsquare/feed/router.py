@@ -1,4 +1,4 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from townsquare.auth.dependencies import CurrentViewer
 from townsquare.db.session import SessionDep
@@ -6,6 +6,7 @@ from townsquare.feed import service
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
+from townsquare.kit.responses import PreparedJSONResponse
 from townsquare.posts.schemas import PostView
 
 router = APIRouter(tags=["feed"], route_class=DocumentedRoute)
@@ -14,9 +15,9 @@ router = APIRouter(tags=["feed"], route_class=DocumentedRoute)
 @router.get("/feed", response_model=Page[PostView], responses=problem_docs(401))
 async def home_feed(
     session: SessionDep, viewer: CurrentViewer, limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
-) -> Page[PostView]:
+) -> Response:
     """Your home feed: posts of everyone you follow and your own, newest first."""
     items, next_cursor = await service.home_page(
         session, viewer_id=viewer.id, before=decode_id_cursor(cursor), limit=limit
     )
-    return Page(items=items, next_cursor=next_cursor)
+    return PreparedJSONResponse({"items": items, "next_cursor": next_cursor})

@@ -32,8 +32,10 @@ def _format_id(value: int) -> str:
     return str(value)
 
 
-def _format_timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+def format_timestamp(value: datetime) -> str:
+    """RFC 3339 in UTC to the millisecond (truncated), `Z` suffix: `2026-11-23T10:15:30.123Z`."""
+    # isoformat ends in "+00:00" once in UTC; it is a few times cheaper than strftime.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 # Ids travel as strings: JavaScript numbers cannot hold 64-bit integers.
@@ -45,7 +47,7 @@ Id = Annotated[
 # RFC 3339, UTC, millisecond precision, `Z` suffix.
 Timestamp = Annotated[
     datetime,
-    PlainSerializer(_format_timestamp, return_type=str),
+    PlainSerializer(format_timestamp, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-23T10:15:30.123Z"]}),
 ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, exists, literal, select, text
+from sqlalchemy import Select, TextClause, exists, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.db.base import AnyRow
@@ -19,7 +19,8 @@ from townsquare.users.models import UserAccount
 
 
 def view(viewer_id: int | None) -> Select[*tuple[Any, ...]]:
-    """Posts with author and `liked_by_me` (None without a viewer)."""
+    """Posts with author and `liked_by_me` (None without a viewer); `_VIEW_SQL` below is the
+    same query as text."""
     liked = (
         exists().where(PostLike.post_id == Post.id, PostLike.user_id == viewer_id)
         if viewer_id is not None
@@ -38,18 +39,52 @@ def view(viewer_id: int | None) -> Select[*tuple[Any, ...]]:
     ).join(UserAccount, UserAccount.id == Post.author_id)
 
 
+# The view as fixed SQL, for the post page and a user's posts: a select built for every request
+# spent more CPU in SQLAlchemy (building, cache key, ORM compile state) than the query took.
+# Columns as in `view`, in its order (posts.schemas.post_json reads them by position).
+_VIEW_SQL = """
+SELECT post.id, post.author_id, user_account.username, post.content, post.created_at, post.updated_at,
+       post.like_count, post.comment_count, {liked_by_me} AS liked_by_me
+FROM post
+JOIN user_account ON user_account.id = post.author_id
+"""
+_LIKED_BY_VIEWER = "EXISTS (SELECT FROM post_like WHERE post_like.post_id = post.id AND post_like.user_id = :viewer)"
+_NO_VIEWER = "CAST(NULL AS boolean)"
+NO_CURSOR = 2**63 - 1
+
+
+def _view_sql(rest: str) -> tuple[TextClause, TextClause]:
+    """The view with `rest` (WHERE, ORDER BY ...): as seen by a viewer (`:viewer`), and without one."""
+    return (
+        text(_VIEW_SQL.format(liked_by_me=_LIKED_BY_VIEWER) + rest),
+        text(_VIEW_SQL.format(liked_by_me=_NO_VIEWER) + rest),
+    )
+
+
+_ONE = _view_sql("WHERE post.id = :post")
+_BY_AUTHOR = _view_sql("WHERE post.author_id = :author AND post.id < :before ORDER BY post.id DESC LIMIT :rows")
+
+
 async def get_view(session: AsyncSession, post_id: int, viewer_id: int | None) -> AnyRow | None:
-    row: AnyRow | None = (await session.execute(view(viewer_id).where(Post.id == post_id))).one_or_none()
+    as_viewer, anonymous = _ONE
+    if viewer_id is None:
+        result = await session.execute(anonymous, {"post": post_id})
+    else:
+        result = await session.execute(as_viewer, {"post": post_id, "viewer": viewer_id})
+    row: AnyRow | None = result.one_or_none()
     return row
 
 
 async def author_posts(
     session: AsyncSession, author_id: int, *, viewer_id: int | None, before: int | None, limit: int
 ) -> Sequence[AnyRow]:
-    statement = view(viewer_id).where(Post.author_id == author_id).order_by(Post.id.desc()).limit(limit + 1)
-    if before is not None:
-        statement = statement.where(Post.id < before)
-    rows: Sequence[AnyRow] = (await session.execute(statement)).all()
+    as_viewer, anonymous = _BY_AUTHOR
+    params = {"author": author_id, "before": before or NO_CURSOR, "rows": limit + 1}
+    if viewer_id is None:
+        result = await session.execute(anonymous, params)
+    else:
+        result = await session.execute(as_viewer, {**params, "viewer": viewer_id})
+    rows: Sequence[AnyRow] = result.all()
     return rows
 
 

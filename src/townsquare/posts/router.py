@@ -8,6 +8,7 @@ from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
+from townsquare.kit.responses import PreparedJSONResponse
 from townsquare.posts import service
 from townsquare.posts.errors import PostNotFound
 from townsquare.posts.schemas import PostView, PostWrite
@@ -37,9 +38,10 @@ async def create_post(body: PostWrite, session: SessionDep, viewer: Writer) -> P
 
 
 @router.get("/posts/{post_id}", openapi_extra=OPTIONAL_AUTH, response_model=PostView, responses=problem_docs(404))
-async def get_post(post_id: PostRef, session: SessionDep, viewer: OptionalViewer) -> PostView:
+async def get_post(post_id: PostRef, session: SessionDep, viewer: OptionalViewer) -> Response:
     """A post; with a token it says whether you liked it."""
-    return await service.get_post(session, post_id=post_id_of(post_id), viewer_id=viewer.id if viewer else None)
+    post = await service.get_post_json(session, post_id=post_id_of(post_id), viewer_id=viewer.id if viewer else None)
+    return PreparedJSONResponse(post)
 
 
 @router.put(
@@ -76,7 +78,7 @@ async def user_posts(
     viewer: OptionalViewer,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> Page[PostView]:
+) -> Response:
     """A user's posts, newest first."""
     items, next_cursor = await service.author_page(
         session,
@@ -85,4 +87,4 @@ async def user_posts(
         before=decode_id_cursor(cursor),
         limit=limit,
     )
-    return Page(items=items, next_cursor=next_cursor)
+    return PreparedJSONResponse({"items": items, "next_cursor": next_cursor})

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare.db.base import AnyRow
 from townsquare.kit.pagination import page_of
 from townsquare.posts import repository
 from townsquare.posts.errors import AccountGone, NotPostAuthor, PostNotFound
-from townsquare.posts.schemas import PostView, post_view
+from townsquare.posts.schemas import PostView, post_json, post_view
 from townsquare.users import service as users_service
 
 
@@ -21,10 +24,12 @@ async def create_post(session: AsyncSession, *, author_id: int, content: str) ->
 
 
 async def get_post(session: AsyncSession, *, post_id: int, viewer_id: int | None) -> PostView:
-    row = await repository.get_view(session, post_id, viewer_id)
-    if row is None:
-        raise PostNotFound()
-    return post_view(row)
+    return post_view(await _view_row(session, post_id=post_id, viewer_id=viewer_id))
+
+
+async def get_post_json(session: AsyncSession, *, post_id: int, viewer_id: int | None) -> dict[str, Any]:
+    """`get_post` as its JSON, for the post page (the most read answer after the feed)."""
+    return post_json(await _view_row(session, post_id=post_id, viewer_id=viewer_id))
 
 
 async def edit_post(session: AsyncSession, *, post_id: int, editor_id: int, content: str) -> PostView:
@@ -40,17 +45,25 @@ async def delete_post(session: AsyncSession, *, post_id: int, user_id: int) -> N
 
 async def author_page(
     session: AsyncSession, *, author_id: int, viewer_id: int | None, before: int | None, limit: int
-) -> tuple[list[PostView], str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A user's posts, newest first, each as its JSON (a PostView's)."""
     rows = await repository.author_posts(session, author_id, viewer_id=viewer_id, before=before, limit=limit)
     if not rows:
         await users_service.ensure_exists(session, user_id=author_id)  # an empty page, or no such user?
     page, cursor = page_of(rows, limit, lambda row: int(row.id))
-    return [post_view(row) for row in page], cursor
+    return [post_json(row) for row in page], cursor
 
 
 async def ensure_exists(session: AsyncSession, *, post_id: int) -> None:
     if await repository.author_of(session, post_id) is None:
         raise PostNotFound()
+
+
+async def _view_row(session: AsyncSession, *, post_id: int, viewer_id: int | None) -> AnyRow:
+    row = await repository.get_view(session, post_id, viewer_id)
+    if row is None:
+        raise PostNotFound()
+    return row
 
 
 async def _check_author(session: AsyncSession, *, post_id: int, user_id: int) -> None:
