@@ -66,8 +66,9 @@ METHOD = [
     "hardly depends on it; the mean think time is set from the target rate (70% of the peak) and corrected "
     "once after a {calibrate} s calibration run, then {measure} s are measured. The rate reached is reported "
     "beside the peak, never assumed. (wrk2, which paces by itself, is not packaged by Debian.)",
-    "Raw SQL: the statements the API runs for a feed page and a post page (authentication lookup included, "
-    "in one transaction, BEGIN and COMMIT being round trips of their own as with psycopg) are captured "
+    "Raw SQL: the statements the API runs for a feed page and a post page (authentication lookup included; "
+    "each on its own outside a transaction, as the API runs reads, or between BEGIN and COMMIT where the API "
+    "runs them in one) are captured "
     "from the app at run time (SQLAlchemy's before_cursor_execute, one request per user) and replayed by "
     "pgbench -M prepared with the same parameters, the same users and posts as the API's load, and as many "
     "client connections as the API's pools (workers x pool size).",
