@@ -229,7 +229,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 scenarios[name] = measure(name, data[name], api, wrk_binary, durations, prepared.name).as_dict()
             left = database.wait_for_jobs(prepared.url, timeout=300)
             if left:
-                notes.append(f"{left} notification jobs were still waiting 300 s after the likes")
+                notes.append(
+                    f"{left} notification jobs were still waiting 300 s after the likes: "
+                    + database.job_states(prepared.url)
+                )
             readers, reader_facts = fixtures.notification_readers(prepared.url, minter)
             results["fixtures"]["notifications"] = reader_facts
             if readers and (not args.only or "notifications" in args.only):

@@ -172,6 +172,20 @@ def _count(connection: psycopg.Connection[Any], table: str) -> int:
     return int(row[0]) if row else 0
 
 
+def job_states(url: str) -> str:
+    """The queue's unfinished jobs by state: a retry waiting out its back-off is `todo` too, so
+    a slow worker and failing jobs look alike in a plain count."""
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT status, attempts > 0, scheduled_at > now(), count(*) FROM procrastinate_jobs"
+            " WHERE status IN ('todo', 'doing', 'failed') GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        ).fetchall()
+    return ", ".join(
+        f"{count} {status}" + (" after a failed attempt" if retried else "") + (" (not due yet)" if later else "")
+        for status, retried, later, count in rows
+    )
+
+
 def wait_for_jobs(url: str, *, timeout: float) -> int:
     """Wait until the job queue has nothing waiting or running; how many are left at the timeout."""
     deadline = time.monotonic() + timeout

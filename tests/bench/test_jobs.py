@@ -1,0 +1,33 @@
+"""What the benchmark says about jobs left in the queue after the write scenarios."""
+
+from __future__ import annotations
+
+import psycopg
+from fastapi import FastAPI
+from load import database
+
+from townsquare.config import Settings
+from townsquare.db.session import libpq_url
+
+JOBS = """
+INSERT INTO procrastinate_jobs (queue_name, task_name, status, attempts, scheduled_at) VALUES
+    ('bench-probe', 'probe', 'todo', 3, now() + interval '1 hour'),
+    ('bench-probe', 'probe', 'todo', 1, now() + interval '1 hour'),
+    ('bench-probe', 'probe', 'todo', 0, now() + interval '1 hour'),
+    ('bench-probe', 'probe', 'failed', 10, NULL)
+"""
+
+
+async def test_leftover_jobs_are_told_apart_by_state(app: FastAPI, settings: Settings) -> None:
+    # `app`: a migrated database (its in-process worker leaves jobs scheduled later alone).
+    assert settings.database_url is not None
+    url = libpq_url(settings.database_url)
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(JOBS)
+    try:
+        assert database.job_states(url) == (
+            "1 todo (not due yet), 2 todo after a failed attempt (not due yet), 1 failed after a failed attempt"
+        )
+    finally:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'bench-probe'")
