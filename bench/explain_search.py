@@ -108,11 +108,13 @@ async def main(url: str) -> None:
         ]:
             # The API's statement, its values written in (the planner sees the same constants).
             terms = await repository.prepare(session, q)
-            statement = repository.posts_statement(q, terms=terms, viewer_id=None, after=None, limit=21).compile(
+            statement = repository.posts_statement(len(terms or ()), viewer=False, paging=False)
+            params = repository.posts_params(q, terms=terms, viewer_id=None, after=None, limit=21)
+            compiled = statement.params(params).compile(
                 dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
                 compile_kwargs={"literal_binds": True},
             )
-            await explain(session, label, str(statement), {})
+            await explain(session, label, str(compiled), {})
         pick = text("SELECT username FROM user_account ORDER BY id LIMIT 1 OFFSET 5000")
         name = (await session.execute(pick)).scalar_one()
         for label, q in [

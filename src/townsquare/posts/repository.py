@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, TextClause, exists, literal, select, text
+from sqlalchemy import ColumnElement, Select, TextClause, exists, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.db.base import AnyRow
@@ -18,9 +18,9 @@ from townsquare.posts.models import Post
 from townsquare.users.models import UserAccount
 
 
-def view(viewer_id: int | None) -> Select[*tuple[Any, ...]]:
-    """Posts with author and `liked_by_me` (None without a viewer); `_VIEW_SQL` below is the
-    same query as text."""
+def view(viewer_id: int | ColumnElement[int] | None) -> Select[*tuple[Any, ...]]:
+    """Posts with author and `liked_by_me` (None without a viewer; the viewer's id may be a
+    bound parameter); `_VIEW_SQL` below is the same query as text."""
     liked = (
         exists().where(PostLike.post_id == Post.id, PostLike.user_id == viewer_id)
         if viewer_id is not None

@@ -12,15 +12,19 @@ websearch_to_tsquery accepts any text without a syntax error.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
+    Integer,
     Label,
     Select,
+    Text,
     UnaryExpression,
     bindparam,
     cast,
@@ -185,40 +189,57 @@ async def users(
     return rows
 
 
-def posts_statement(
+def posts_params(
     q: str,
     *,
     terms: Sequence[str] | None,
     viewer_id: int | None,
     after: tuple[float, int, int] | None,
     limit: int,
-) -> Select[*tuple[Any, ...]]:
-    """`limit` matching posts, best first, newer first among equals.
+) -> dict[str, object]:
+    """The values of `posts_statement`'s parameters for this search."""
+    params: dict[str, object] = {"q": q, "ranked": RANKED_CANDIDATES, "limit": limit, "viewer": viewer_id}
+    params.update({f"term_{n}": term for n, term in enumerate(terms or ())})
+    if after is not None:
+        params.update({"after_rank": after[0], "after_id": after[1], "floor": after[2]})
+    return params
+
+
+@functools.cache
+def posts_statement(terms: int, *, viewer: bool, paging: bool) -> Select[*tuple[Any, ...]]:
+    """Matching posts, best first, newer first among equals (values from `posts_params`).
 
     The first page ranks the newest RANKED_CANDIDATES matches; its rows carry the oldest id of
-    that window (`floor`), and later pages (`after` = (rank, id, floor)) rank every match from
-    that id on, so posts made meanwhile cannot push an unseen one out of the window.
+    that window (`floor`), and later pages (`paging`, after (rank, id, floor)) rank every match
+    from that id on, so posts made meanwhile cannot push an unseen one out of the window.
 
-    With `terms` (words every match contains), candidates are the posts that the inverted list
-    has under all of them, newest first, each checked against the whole query as it comes; the
-    walk stops at the window's last match. Without, the GIN index finds every match."""
-    words = func.websearch_to_tsquery(ENGLISH, bindparam("q", q))
+    With `terms` (how many words every match contains), candidates are the posts that the
+    inverted list has under all of them, newest first, each checked against the whole query as
+    it comes; the walk stops at the window's last match. Without, the GIN index finds every
+    match. Built once per shape: building the select per request cost more API time than the
+    rest of a search."""
+    words = func.websearch_to_tsquery(ENGLISH, bindparam("q", type_=Text))
     rank = cast(func.ts_rank_cd(Post.search_vector, words), Float).label("rank")
-    floor = None if after is None else after[2]
+    floor = bindparam("floor", type_=BigInteger) if paging else None
     matching, newest_first = (
         _through_inverted_list(terms, words, rank, floor) if terms else _through_gin_index(words, rank, floor)
     )
-    if after is None:
-        matching = matching.order_by(newest_first).limit(RANKED_CANDIDATES)
+    if not paging:
+        matching = matching.order_by(newest_first).limit(bindparam("ranked", type_=Integer))
     window = matching.subquery("window")
     candidates = select(window, func.min(window.c.id).over().label("floor")).subquery("candidates")
     # The page's posts first; their authors and the viewer's likes for those rows only.
-    top = select(candidates).order_by(candidates.c.rank.desc(), candidates.c.id.desc()).limit(limit)
-    if after is not None:
-        top = top.where(tuple_(candidates.c.rank, candidates.c.id) < tuple_(after[0], after[1]))
+    top = (
+        select(candidates)
+        .order_by(candidates.c.rank.desc(), candidates.c.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if paging:
+        after = tuple_(bindparam("after_rank", type_=Float), bindparam("after_id", type_=BigInteger))
+        top = top.where(tuple_(candidates.c.rank, candidates.c.id) < after)
     page = top.subquery("page")
     statement = (
-        post_view(viewer_id)
+        post_view(bindparam("viewer", type_=BigInteger) if viewer else None)
         .add_columns(page.c.rank, page.c.floor)
         .join(page, page.c.id == Post.id)
         .order_by(page.c.rank.desc(), Post.id.desc())
@@ -227,16 +248,16 @@ def posts_statement(
 
 
 def _through_inverted_list(
-    terms: Sequence[str], words: ColumnElement[Any], rank: Label[float], floor: int | None
+    terms: int, words: ColumnElement[Any], rank: Label[float], floor: ColumnElement[int] | None
 ) -> tuple[Select[*tuple[Any, ...]], UnaryExpression[int]]:
-    """(id, rank) of the posts that have every one of `terms` and match `words`, from `floor` on;
-    and their order newest first, in which they are found."""
-    lists = [aliased(PostTerm, name=f"term_{n}") for n in range(len(terms))]
+    """(id, rank) of the posts that have every one of the `terms` words and match `words`, from
+    `floor` on; and their order newest first, in which they are found."""
+    lists = [aliased(PostTerm, name=f"term_{n}") for n in range(terms)]
     newest = lists[0].post_id
-    with_terms = select(newest).where(lists[0].term == bindparam("term_0", terms[0]))
+    with_terms = select(newest).where(lists[0].term == bindparam("term_0", type_=Text))
     for n, other in enumerate(lists[1:], start=1):
         with_terms = with_terms.join(
-            other, (other.post_id == newest) & (other.term == bindparam(f"term_{n}", terms[n]))
+            other, (other.post_id == newest) & (other.term == bindparam(f"term_{n}", type_=Text))
         )
     if floor is not None:  # on the list itself: PostgreSQL does not carry a range across a join
         with_terms = with_terms.where(newest >= floor)
@@ -255,7 +276,7 @@ def _through_inverted_list(
 
 
 def _through_gin_index(
-    words: ColumnElement[Any], rank: Label[float], floor: int | None
+    words: ColumnElement[Any], rank: Label[float], floor: ColumnElement[int] | None
 ) -> tuple[Select[*tuple[Any, ...]], UnaryExpression[int]]:
     """(id, rank) of every post matching `words`, from `floor` on; and the order newest first."""
     matching = select(Post.id, rank).where(
@@ -276,6 +297,7 @@ async def posts(
     after: tuple[float, int, int] | None,
     limit: int,
 ) -> Sequence[AnyRow]:
-    statement = posts_statement(q, terms=terms, viewer_id=viewer_id, after=after, limit=limit)
-    rows: Sequence[AnyRow] = (await session.execute(statement)).all()
+    statement = posts_statement(len(terms or ()), viewer=viewer_id is not None, paging=after is not None)
+    params = posts_params(q, terms=terms, viewer_id=viewer_id, after=after, limit=limit)
+    rows: Sequence[AnyRow] = (await session.execute(statement, params)).all()
     return rows
