@@ -8,10 +8,13 @@ from collections import Counter
 
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.fixtures.accounts import Account, make_account
 from tests.fixtures.content import follow, post
 from tests.fixtures.counters import assert_counters_match_rows, assert_post_counters_match_rows
+from townsquare.interactions import repository as interactions
 
 
 async def delete_account(client: AsyncClient, account: Account) -> Response:
@@ -92,3 +95,32 @@ async def test_posting_while_the_account_is_deleted_is_never_a_500(client: Async
         assert deleted.status_code == 204
         assert {r.status_code for r in posts} <= {201, 401}
     await assert_post_counters_match_rows(app)
+
+
+async def test_forgetting_a_leavers_likes_and_comments_takes_no_other_users_row(
+    client: AsyncClient, app: FastAPI
+) -> None:
+    # The lock order is user rows first, then posts. Taking a post's counters off once per kind
+    # (likes, then comments) updated the same row twice, and the second update's foreign-key
+    # check locked its author's user row after the posts: two leavers deadlocked on it.
+    author, leaver = await make_account(client), await make_account(client)
+    post_id = (await post(client, author))["id"]
+    await client.post(f"/posts/{post_id}/likes", headers=leaver.headers)
+    await client.post(f"/posts/{post_id}/comments", headers=leaver.headers, json={"content": "x"})
+    engine = app.state.database.engine
+    async with engine.connect() as holder, engine.connect() as forgetter:
+        await holder.begin()
+        # As a deletion of the author would: its user row, FOR UPDATE.
+        await holder.execute(text("SELECT FROM user_account WHERE id = :id FOR UPDATE"), {"id": int(author.id)})
+        await forgetter.begin()
+        await forgetter.execute(text("SET LOCAL lock_timeout = '2s'"))
+        async with AsyncSession(bind=forgetter) as session:
+            await interactions.uncount_user(session, int(leaver.id))  # would wait for the holder
+        counts = (
+            await forgetter.execute(
+                text("SELECT like_count, comment_count FROM post WHERE id = :id"), {"id": int(post_id)}
+            )
+        ).one()
+        assert tuple(counts) == (0, 0)
+        await forgetter.rollback()
+        await holder.rollback()

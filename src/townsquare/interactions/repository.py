@@ -167,14 +167,20 @@ _FORGET_USER = (
     """),
     text("SELECT count(*) FROM (SELECT FROM post_like WHERE user_id = :user FOR UPDATE) AS locked"),
     text("SELECT count(*) FROM (SELECT FROM comment WHERE author_id = :user FOR UPDATE) AS locked"),
+    # One UPDATE for both counters: a second update of a row this transaction already updated
+    # runs the foreign-key check on its author again, a KEY SHARE lock on another user's row
+    # taken after the posts, against the lock order (two users leaving who liked and commented
+    # each other's posts deadlocked on it).
     text("""
-    UPDATE post SET like_count = like_count - 1
-    FROM post_like
-    WHERE post_like.user_id = :user AND post.id = post_like.post_id AND post.author_id <> :user
-    """),
-    text("""
-    UPDATE post SET comment_count = comment_count - mine.n
-    FROM (SELECT post_id, count(*) AS n FROM comment WHERE author_id = :user GROUP BY post_id) AS mine
+    UPDATE post SET like_count = like_count - mine.likes, comment_count = comment_count - mine.comments
+    FROM (
+        SELECT post_id, sum(likes) AS likes, sum(comments) AS comments FROM (
+            SELECT post_id, 1 AS likes, 0 AS comments FROM post_like WHERE user_id = :user
+            UNION ALL
+            SELECT post_id, 0, 1 FROM comment WHERE author_id = :user
+        ) AS mine_by_row
+        GROUP BY post_id
+    ) AS mine
     WHERE post.id = mine.post_id AND post.author_id <> :user
     """),
 )
