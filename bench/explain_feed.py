@@ -10,6 +10,7 @@ statement the API runs is explained and timed for both users. The full benchmark
 
 from __future__ import annotations
 
+import re
 import statistics
 import sys
 import time
@@ -19,7 +20,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from townsquare.db.migrate import upgrade
-from townsquare.feed.repository import _FEED, NO_CURSOR
+from townsquare.feed.repository import _FEED, feed_params
 
 FILL = """
 INSERT INTO user_account (email, username, hashed_password)
@@ -42,9 +43,7 @@ def main(url: str) -> None:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(str(name))))
     upgrade(url)
-    statement = (
-        str(_FEED).replace(":viewer", "%(viewer)s").replace(":before", "%(before)s").replace(":rows", "%(rows)s")
-    )
+    statement = re.sub(r"(?<!:):(\w+)", r"%(\1)s", str(_FEED))  # psycopg's placeholders
     with psycopg.connect(url) as conn:
         if conn.execute("SELECT count(*) FROM post").fetchone() == (0,):
             print("filling: 10,000 users, 1,200,000 posts ...", flush=True)
@@ -54,7 +53,7 @@ def main(url: str) -> None:
             "SELECT follower_id, count(*) FROM follow GROUP BY follower_id ORDER BY count(*)"
         ).fetchall()
         for viewer, follows in viewers:
-            params = {"viewer": viewer, "before": NO_CURSOR, "rows": 21}
+            params = feed_params(viewer, before=None, limit=20)
             plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, params).fetchall()
             print(f"\n=== feed page of 20 for a user following {follows} accounts ===")
             print("\n".join(row[0] for row in plan))

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.db.base import AnyRow
+from townsquare.db.ids import MAX_ID
 
-NO_CURSOR = 2**63 - 1
 # Someone who follows this many accounts gets their page from a walk over everyone's newest
 # posts (at most WALK of them), which is cheaper than visiting each account's posts...
 WALK_FROM_FOLLOWING = 1_000
@@ -72,13 +72,18 @@ ORDER BY post.id DESC
 """)
 
 
-async def feed(session: AsyncSession, viewer_id: int, *, before: int | None, limit: int) -> Sequence[AnyRow]:
-    params = {
+def feed_params(viewer_id: int, *, before: int | None, limit: int) -> dict[str, int]:
+    """The values of `_FEED`'s parameters: `limit` posts below the id `before`, and one more."""
+    return {
         "viewer": viewer_id,
-        "before": before or NO_CURSOR,
+        "before": before or MAX_ID,
         "rows": limit + 1,
         "walk": WALK,
         "walk_from": WALK_FROM_FOLLOWING,
     }
+
+
+async def feed(session: AsyncSession, viewer_id: int, *, before: int | None, limit: int) -> Sequence[AnyRow]:
+    params = feed_params(viewer_id, before=before, limit=limit)
     rows: Sequence[AnyRow] = (await session.execute(_FEED, params)).all()
     return rows

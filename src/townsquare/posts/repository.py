@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, TextClause, exists, literal, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.db.base import AnyRow
+from townsquare.db.ids import MAX_ID
 from townsquare.interactions.models import PostLike
 from townsquare.posts.models import Post
 from townsquare.users.models import UserAccount
@@ -50,7 +51,6 @@ JOIN user_account ON user_account.id = post.author_id
 """
 _LIKED_BY_VIEWER = "EXISTS (SELECT FROM post_like WHERE post_like.post_id = post.id AND post_like.user_id = :viewer)"
 _NO_VIEWER = "CAST(NULL AS boolean)"
-NO_CURSOR = 2**63 - 1
 
 
 def _view_sql(rest: str) -> tuple[TextClause, TextClause]:
@@ -79,7 +79,7 @@ async def author_posts(
     session: AsyncSession, author_id: int, *, viewer_id: int | None, before: int | None, limit: int
 ) -> Sequence[AnyRow]:
     as_viewer, anonymous = _BY_AUTHOR
-    params = {"author": author_id, "before": before or NO_CURSOR, "rows": limit + 1}
+    params = {"author": author_id, "before": before or MAX_ID, "rows": limit + 1}
     if viewer_id is None:
         result = await session.execute(anonymous, params)
     else:
