@@ -159,6 +159,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **prepared.facts,
         }
         print(f"database {prepared.name}: {json.dumps(prepared.facts['rows'])}", flush=True)
+        if prepared.facts["server_settings"].get("autovacuum") == "off":
+            notes.append(
+                "the PostgreSQL server runs with autovacuum off: no table is analyzed or vacuumed during"
+                " the run but by the app itself (the job table's upkeep)"
+            )
 
         phase = time.monotonic()
         secret = secrets.token_urlsafe(48)
@@ -227,12 +232,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     profiles[name] = profile(name, data[name], api, wrk_binary, dev_tools, work, durations)
             for name in (name for name in WRITES if name in data):
                 scenarios[name] = measure(name, data[name], api, wrk_binary, durations, prepared.name).as_dict()
-            left = database.wait_for_jobs(prepared.url, timeout=300)
+            left, waited = database.wait_for_jobs(prepared.url, timeout=300)
+            results["jobs_drained_seconds"] = None if left else round(waited, 1)
             if left:
                 notes.append(
                     f"{left} notification jobs were still waiting 300 s after the likes: "
                     + database.job_states(prepared.url)
                 )
+            else:
+                notes.append(f"every notification job had run {waited:.0f} s after the likes ended")
             readers, reader_facts = fixtures.notification_readers(prepared.url, minter)
             results["fixtures"]["notifications"] = reader_facts
             if readers and (not args.only or "notifications" in args.only):

@@ -36,6 +36,7 @@ SERVER_SETTINGS = (
     "synchronous_commit",
     "jit",
     "random_page_cost",
+    "autovacuum",
 )
 
 
@@ -186,15 +187,17 @@ def job_states(url: str) -> str:
     )
 
 
-def wait_for_jobs(url: str, *, timeout: float) -> int:
-    """Wait until the job queue has nothing waiting or running; how many are left at the timeout."""
-    deadline = time.monotonic() + timeout
+def wait_for_jobs(url: str, *, timeout: float) -> tuple[int, float]:
+    """Wait until the job queue has nothing waiting or running: how many are left (0 unless the
+    timeout came first), and how long the wait took."""
+    started = time.monotonic()
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         while True:
             row = connection.execute(
                 "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
             ).fetchone()
             left = int(row[0]) if row else 0
-            if left == 0 or time.monotonic() > deadline:
-                return left
+            waited = time.monotonic() - started
+            if left == 0 or waited > timeout:
+                return left, waited
             time.sleep(0.5)

@@ -106,7 +106,8 @@ class WorkerSettings(BaseModel):
     in_process: bool = True
     concurrency: int = Field(default=4, ge=1, le=64)
     # A worker writes a heartbeat this often; one silent for `stalled_after_seconds` is taken
-    # for dead, and its running jobs are retried by the recovery task (every `recover_every_seconds`).
+    # for dead, and its running jobs are retried by the recovery task (every `recover_every_seconds`,
+    # as is the job table's upkeep: worker/upkeep.py).
     heartbeat_seconds: float = Field(default=5.0, gt=0)
     stalled_after_seconds: float = Field(default=30.0, gt=0)
     recover_every_seconds: int = Field(default=10, ge=1, le=59)

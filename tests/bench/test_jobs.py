@@ -31,3 +31,19 @@ async def test_leftover_jobs_are_told_apart_by_state(app: FastAPI, settings: Set
     finally:
         with psycopg.connect(url, autocommit=True) as connection:
             connection.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'bench-probe'")
+
+
+async def test_the_wait_for_jobs_tells_what_is_left_and_how_long_it_waited(app: FastAPI, settings: Settings) -> None:
+    assert settings.database_url is not None
+    url = libpq_url(settings.database_url)
+    left, waited = database.wait_for_jobs(url, timeout=10)
+    assert (left, waited < 10) == (0, True)
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(JOBS)
+    try:
+        left, waited = database.wait_for_jobs(url, timeout=0.6)
+        assert left == 3  # the failed one is not waiting
+        assert waited > 0.6
+    finally:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'bench-probe'")

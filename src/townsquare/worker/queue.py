@@ -31,10 +31,15 @@ from townsquare.db.session import Database, libpq_url
 from townsquare.kit.errors import Unavailable
 from townsquare.notifications import tasks as notification_tasks
 from townsquare.observability.jobs import observe_job
+from townsquare.worker import upkeep
 
 logger = logging.getLogger(__name__)
 
 RECOVER_STALLED_JOBS = "worker.recover_stalled_jobs"
+TEND_JOB_TABLE = "worker.tend_job_table"
+# The worker's own housekeeping jumps the queue: behind a backlog of thousands of jobs, stalled
+# jobs would wait to be recovered, and the job table to be analyzed, until the backlog was gone.
+HOUSEKEEPING_PRIORITY = 100
 
 
 class JobQueue:
@@ -67,6 +72,7 @@ class JobQueue:
         notification_tasks.register(self.app, settings)
         auth_tasks.register(self.app)
         self._register_recovery()
+        self._register_upkeep()
 
     async def defer(self, session: AsyncSession, task: str, **arguments: Any) -> None:
         """Queue `task` in the session's transaction: the job exists if, and only if, it commits."""
@@ -93,8 +99,8 @@ class JobQueue:
             update_heartbeat_interval=self.settings.heartbeat_seconds,
             stalled_worker_timeout=self.settings.stalled_after_seconds,
             additional_context={"database": database},
-            # A log line and a measurement per job; the recovery, every few seconds, logs at DEBUG.
-            worker_middleware=[functools.partial(observe_job, quiet_tasks={RECOVER_STALLED_JOBS})],
+            # A log line and a measurement per job; the housekeeping, every few seconds, at DEBUG.
+            worker_middleware=[functools.partial(observe_job, quiet_tasks={RECOVER_STALLED_JOBS, TEND_JOB_TABLE})],
         )
 
     async def start_worker(self, database: Database, *, name: str) -> None:
@@ -157,8 +163,31 @@ class JobQueue:
                     continue
                 logger.warning("retrying job %s (%s) of a stalled worker", job.id, job.task_name)
 
-        task = self.app.task(name=RECOVER_STALLED_JOBS, pass_context=True, queueing_lock=RECOVER_STALLED_JOBS)(
-            recover_stalled_jobs
-        )
+        task = self.app.task(
+            name=RECOVER_STALLED_JOBS,
+            pass_context=True,
+            queueing_lock=RECOVER_STALLED_JOBS,
+            priority=HOUSEKEEPING_PRIORITY,
+        )(recover_stalled_jobs)
         # Six cron fields: the last one is seconds.
+        self.app.periodic(cron=f"* * * * * */{self.settings.recover_every_seconds}")(task)
+
+    async def tend_job_table(self) -> upkeep.Upkeep | None:
+        """Analyze (or vacuum) the job table if its size has moved far from what the planner
+        thinks: see `upkeep`. Says what it did."""
+        async with self._pool.connection() as connection:
+            await connection.set_autocommit(True)  # VACUUM runs outside a transaction
+            try:
+                return await upkeep.tend(connection)
+            finally:
+                await connection.set_autocommit(False)
+
+    def _register_upkeep(self) -> None:
+        async def tend_job_table(timestamp: int) -> None:
+            """Keep the job fetch's plan in step with the queue's size."""
+            await self.tend_job_table()
+
+        task = self.app.task(name=TEND_JOB_TABLE, queueing_lock=TEND_JOB_TABLE, priority=HOUSEKEEPING_PRIORITY)(
+            tend_job_table
+        )
         self.app.periodic(cron=f"* * * * * */{self.settings.recover_every_seconds}")(task)
