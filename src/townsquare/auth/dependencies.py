@@ -17,7 +17,6 @@ from townsquare.auth.passwords import Passwords
 from townsquare.auth.tokens import InvalidAccessToken, TokenIssuer
 from townsquare.db.session import SessionDep
 from townsquare.kit.rate_limits import enforce
-from townsquare.users.models import UserAccount
 
 # auto_error=False: a missing token is answered by our own 401 problem, not FastAPI's.
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
@@ -25,14 +24,12 @@ bearer = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    user: UserAccount
+    """The signed-in user (by id: routes that need the account's row read it themselves)."""
+
+    id: int
     session_id: int
     # When the access token stops being accepted (long-lived streams end then).
     token_expires_at: datetime
-
-    @property
-    def id(self) -> int:
-        return self.user.id
 
 
 # async although they wait for nothing: FastAPI runs a plain `def` dependency in a worker
@@ -61,10 +58,10 @@ async def _optional_viewer(
     except InvalidAccessToken:
         # A token that was sent but is bad is an error even where none is needed.
         raise InvalidToken() from None
-    user = await service.authenticate(session, claims)
+    await service.authenticate(session, claims)
     # Every line logged for the rest of the request names its user (observability/requests.py).
-    structlog.contextvars.bind_contextvars(user_id=str(user.id))
-    return Viewer(user=user, session_id=claims.session_id, token_expires_at=claims.expires_at)
+    structlog.contextvars.bind_contextvars(user_id=str(claims.user_id))
+    return Viewer(id=claims.user_id, session_id=claims.session_id, token_expires_at=claims.expires_at)
 
 
 async def _viewer_by_header_or_query(

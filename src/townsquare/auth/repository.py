@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth.models import RefreshSession, RefreshToken
-from townsquare.users.models import UserAccount
 
 
 async def create_session(session: AsyncSession, *, user_id: int, expires_at: datetime, token_hash: bytes) -> int:
@@ -51,22 +50,19 @@ async def delete_sessions_of(session: AsyncSession, user_id: int) -> None:
     await session.execute(delete(RefreshSession).where(RefreshSession.user_id == user_id))
 
 
-# Built once, with its parameters bound at each use: building the select (and so its cache key)
-# for every request cost more CPU than running it.
-_SESSION_USER = (
-    select(UserAccount)
-    .join(RefreshSession, RefreshSession.user_id == UserAccount.id)
-    .where(
-        RefreshSession.id == bindparam("session_id"),
-        UserAccount.id == bindparam("user_id"),
-        RefreshSession.expires_at > func.now(),
-    )
+# Run on every authenticated request: one primary-key lookup of the session, returning no
+# columns. A session row exists only while its user does (ON DELETE CASCADE), so the user's row
+# is not read; loading it as an ORM object cost more CPU than the rest of a feed request's
+# statement (about 0.4 ms).
+_SESSION_ALIVE = text(
+    "SELECT 1 FROM refresh_session WHERE id = :session_id AND user_id = :user_id AND expires_at > now()"
 )
 
 
-async def session_user(session: AsyncSession, *, session_id: int, user_id: int) -> UserAccount | None:
-    """The user of a live session: one indexed lookup on every authenticated request."""
-    return await session.scalar(_SESSION_USER, {"session_id": session_id, "user_id": user_id})
+async def session_alive(session: AsyncSession, *, session_id: int, user_id: int) -> bool:
+    """Whether the user's login session exists and has not expired."""
+    found = await session.execute(_SESSION_ALIVE, {"session_id": session_id, "user_id": user_id})
+    return found.first() is not None
 
 
 async def delete_expired_sessions(session: AsyncSession, *, limit: int) -> int:

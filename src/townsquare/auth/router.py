@@ -80,7 +80,7 @@ async def change_password(
         session,
         passwords,
         limits,
-        user=viewer.user,
+        user_id=viewer.id,
         current_password=body.current_password,
         new_password=body.new_password,
     )
@@ -97,4 +97,4 @@ async def delete_account(
     body: AccountDeletion, viewer: CurrentViewer, session: SessionDep, passwords: PasswordsDep, limits: LimitsDep
 ) -> None:
     """Delete your account and everything it made (needs the password)."""
-    await service.delete_account(session, passwords, limits, user=viewer.user, password=body.password)
+    await service.delete_account(session, passwords, limits, user_id=viewer.id, password=body.password)

@@ -92,17 +92,15 @@ async def refresh(session: AsyncSession, tokens: TokenIssuer, *, refresh_token: 
     )
 
 
-async def authenticate(session: AsyncSession, claims: AccessClaims) -> UserAccount:
-    """The user behind a validly signed access token, if its session is still alive."""
-    user = await repository.session_user(session, session_id=claims.session_id, user_id=claims.user_id)
-    if user is None:
+async def authenticate(session: AsyncSession, claims: AccessClaims) -> None:
+    """Accept a validly signed access token only while its login session is alive."""
+    if not await repository.session_alive(session, session_id=claims.session_id, user_id=claims.user_id):
         raise InvalidToken()
-    return user
 
 
 async def session_alive(session: AsyncSession, *, user_id: int, session_id: int) -> bool:
     """Whether an access token of this session is still honoured (for long-lived streams)."""
-    return await repository.session_user(session, session_id=session_id, user_id=user_id) is not None
+    return await repository.session_alive(session, session_id=session_id, user_id=user_id)
 
 
 async def logout(session: AsyncSession, *, session_id: int) -> None:
@@ -114,10 +112,11 @@ async def change_password(
     passwords: Passwords,
     limits: Limits,
     *,
-    user: UserAccount,
+    user_id: int,
     current_password: str,
     new_password: str,
 ) -> None:
+    user = await _account(session, user_id)
     await _check_password(passwords, limits, user, current_password)
     hashed = await passwords.hash(new_password)
     await users_service.set_password_hash(session, user_id=user.id, hashed_password=hashed)
@@ -129,10 +128,9 @@ DELETION_ATTEMPTS = 3
 
 
 async def delete_account(
-    session: AsyncSession, passwords: Passwords, limits: Limits, *, user: UserAccount, password: str
+    session: AsyncSession, passwords: Passwords, limits: Limits, *, user_id: int, password: str
 ) -> None:
-    await _check_password(passwords, limits, user, password)
-    user_id = user.id
+    await _check_password(passwords, limits, await _account(session, user_id), password)
     # Deletion locks many rows (see the lock order in ARCHITECTURE.md). Should PostgreSQL still
     # pick it as a deadlock victim, it is all undone and simply run again.
     for attempt in range(1, DELETION_ATTEMPTS + 1):
@@ -148,6 +146,14 @@ async def delete_account(
             if not isinstance(error.orig, DeadlockDetected) or attempt == DELETION_ATTEMPTS:
                 raise
             await session.rollback()
+
+
+async def _account(session: AsyncSession, user_id: int) -> UserAccount:
+    """The signed-in user's account (gone only if deleted since the token was checked)."""
+    user = await users_service.get(session, user_id=user_id)
+    if user is None:
+        raise InvalidToken()
+    return user
 
 
 async def _check_password(passwords: Passwords, limits: Limits, user: UserAccount, password: str) -> None:

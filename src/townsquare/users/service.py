@@ -81,6 +81,10 @@ async def unfollow(session: AsyncSession, *, follower_id: int, followed_id: int)
     await repository.unfollow(session, follower_id=follower_id, followed_id=followed_id)
 
 
+async def get(session: AsyncSession, *, user_id: int) -> UserAccount | None:
+    return await repository.get(session, user_id)
+
+
 async def ensure_exists(session: AsyncSession, *, user_id: int) -> None:
     if await repository.get(session, user_id) is None:
         raise UserNotFound()
