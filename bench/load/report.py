@@ -173,7 +173,7 @@ def summary_table(results: dict[str, Any]) -> str:
     for name, ratio in results.get("ratios", {}).items():
         raw = results["raw_sql"][name]
         lines.append(
-            f"| {ratio['label']} | {ratio['api_rps']:,.0f} | {ratio['sql_tps']:,.0f} | {ratio['ratio']:.2f} | "
+            f"| {ratio['label']} | {ratio['api_rps']:,.0f} | {ratio['sql_tps']:,.0f} | {ratio['ratio']:.3f} | "
             f"{_ms(cpu_ms(raw, cores, 'postgres'), 2)} |"
         )
     servers = results.get("servers", {})
@@ -188,7 +188,14 @@ def summary_table(results: dict[str, Any]) -> str:
     lines += ["", "| target | value | met |", "|---|---:|:---:|"]
     for row in results.get("targets", []):
         value = row["value"]
-        shown = "-" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+        # Three decimals below 1 (a ratio): 0.496 must not read as a missed 0.50.
+        shown = (
+            "-"
+            if value is None
+            else f"{value:.{3 if abs(value) < 1 else 2}f}"
+            if isinstance(value, float)
+            else str(value)
+        )
         lines.append(f"| {row['target']} | {shown} | {'yes' if row['met'] else '**no**'} |")
     return "\n".join(lines)
 

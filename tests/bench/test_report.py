@@ -207,7 +207,7 @@ def test_summary_table_rows() -> None:
     assert "| GET /feed, typical user | 1,000 | 700 (70%) | 10.0 | 20.0 | 3 | 2.00 | 0.50 |" in table
     assert "| GET /search?type=posts | 0 | - | - | - | 0 | - | - |" in table
     # 80% of 4 cores for 20 s over 40,000 transactions.
-    assert "| feed, typical user | 1,000 | 2,000 | 0.50 | 1.60 |" in table
+    assert "| feed, typical user | 1,000 | 2,000 | 0.500 | 1.60 |" in table
     assert "| uvicorn | 1,000 | 10.0 | 20.0 |" in table
     assert "| granian | 1,000 | - | - |" in table
 
@@ -215,14 +215,20 @@ def test_summary_table_rows() -> None:
 def test_summary_table_shows_targets() -> None:
     given = results()
     given["targets"] = [
-        {"target": "a float", "value": 0.231, "met": False},
+        {"target": "a ratio just short", "value": 0.496, "met": False},
+        {"target": "a float", "value": 68.514, "met": False},
         {"target": "nothing", "value": None, "met": False},
         {"target": "an int", "value": 7, "met": True},
     ]
 
     table = report.summary_table(given).splitlines()
 
-    assert table[-3:] == ["| a float | 0.23 | **no** |", "| nothing | - | **no** |", "| an int | 7 | yes |"]
+    assert table[-4:] == [
+        "| a ratio just short | 0.496 | **no** |",  # not 0.50, which would look met
+        "| a float | 68.51 | **no** |",
+        "| nothing | - | **no** |",
+        "| an int | 7 | yes |",
+    ]
 
 
 def tables(text: str) -> list[list[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request
 from sqlalchemy import text
@@ -25,7 +26,13 @@ def async_url(url: str) -> str:
 
 def libpq_url(url: str) -> str:
     """The same database as a plain libpq URL, for psycopg connections made outside SQLAlchemy."""
-    return make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+    parsed = make_url(async_url(url)).set(drivername="postgresql")
+    base = parsed.set(query={}).render_as_string(hide_password=False)
+    if not parsed.query:
+        return base
+    # Percent-encoded: SQLAlchemy writes a space as `+`, which libpq keeps as a `+`
+    # (`options=-c+lock_timeout=1s` is refused by the server).
+    return f"{base}?{urlencode(parsed.query, doseq=True, quote_via=quote)}"
 
 
 class Database:

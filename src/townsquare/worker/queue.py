@@ -22,6 +22,7 @@ import psycopg
 from procrastinate.exceptions import ConnectorException, ProcrastinateException
 from procrastinate.job_context import JobContext
 from procrastinate.worker import Worker
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,14 +55,17 @@ class JobQueue:
         # do not wait for the WAL flush. A crash may lose this pool's last writes, none of which is
         # an application's job: a lost fetch leaves the job todo, a lost finish reruns an
         # idempotent job, a lost periodic tick comes again within seconds.
+        conninfo = libpq_url(database_url)
+        # Added to the URL's own `options` (a keyword argument would replace them).
+        given_options = conninfo_to_dict(conninfo).get("options") or ""
         self._pool = AsyncConnectionPool(
-            libpq_url(database_url),
+            conninfo,
             min_size=1,
             max_size=4,
             kwargs={
                 "connect_timeout": 5,
                 "application_name": "townsquare-worker",
-                "options": "-c synchronous_commit=off",
+                "options": f"{given_options} -c synchronous_commit=off".strip(),
             },
             open=False,
         )
