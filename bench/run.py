@@ -236,11 +236,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["jobs_drained_seconds"] = None if left else round(waited, 1)
             if left:
                 notes.append(
-                    f"{left} notification jobs were still waiting 300 s after the likes: "
+                    f"{left} notification jobs were still waiting 300 s after the write scenarios: "
                     + database.job_states(prepared.url)
                 )
             else:
-                notes.append(f"every notification job had run {waited:.0f} s after the likes ended")
+                notes.append(f"every notification job had run {waited:.0f} s after the write scenarios ended")
             readers, reader_facts = fixtures.notification_readers(prepared.url, minter)
             results["fixtures"]["notifications"] = reader_facts
             if readers and (not args.only or "notifications" in args.only):

@@ -78,27 +78,32 @@ async def test_the_job_queue_depth_and_age_come_from_the_database(app: FastAPI, 
     async with app.state.database.engine.connect() as connection:  # never committed: no worker sees these
         insert = text("""
             INSERT INTO procrastinate_jobs (queue_name, task_name, scheduled_at)
-            VALUES ('default', 'notifications.deliver', NULL),
-                   ('default', 'notifications.deliver', now() - interval '30 seconds'),  -- a retry, due
-                   ('default', 'notifications.deliver', now() + interval '1 hour'),      -- not yet due
+            VALUES ('probe', 'notifications.deliver', NULL),
+                   ('probe', 'notifications.deliver', now() - interval '30 seconds'),  -- a retry, due
+                   ('probe', 'notifications.deliver', now() + interval '1 hour'),      -- not yet due
                    ('elsewhere', 'notifications.deliver', NULL)
         """)
         await connection.execute(insert)
         # The first job was deferred 90 s ago: it is the oldest waiting.
         await connection.execute(text("UPDATE procrastinate_events SET at = now() - interval '90 seconds'"))
-        metrics = {family.name: family for family in await queue_backlog(connection, {"default", "unused"})}
+        metrics = {family.name: family for family in await queue_backlog(connection, {"probe", "unused"})}
         await connection.rollback()
-    depth = {tuple(sample.labels.values()): sample.value for sample in metrics["townsquare_job_queue_jobs"].samples}
+    # Not `default`: the worker's periodic housekeeping passes through it every few seconds.
+    depth = {
+        tuple(sample.labels.values()): sample.value
+        for sample in metrics["townsquare_job_queue_jobs"].samples
+        if sample.labels["queue"] != "default"
+    }
     assert depth == {
-        ("default", "todo"): 3,
-        ("default", "doing"): 0,
+        ("probe", "todo"): 3,
+        ("probe", "doing"): 0,
         ("elsewhere", "todo"): 1,
         ("unused", "todo"): 0,  # known queues are shown when empty too
         ("unused", "doing"): 0,
     }
     oldest = metrics["townsquare_job_queue_oldest_waiting_seconds"]
     waited = {sample.labels["queue"]: sample.value for sample in oldest.samples}
-    assert 89 < waited["default"] < 100
+    assert 89 < waited["probe"] < 100
     assert waited["unused"] == 0
     # The scrape shows the queues of the registered tasks.
     samples = await scrape(client)

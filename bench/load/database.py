@@ -26,7 +26,10 @@ from townsquare.config import AuthSettings
 from townsquare.db.migrate import upgrade
 from townsquare.db.session import libpq_url
 from townsquare.seed import bulk
+from townsquare.worker.queue import RECOVER_STALLED_JOBS, TEND_JOB_TABLE
 
+# The worker's periodic jobs (a few seconds apart), which are no one's backlog.
+HOUSEKEEPING = (RECOVER_STALLED_JOBS, TEND_JOB_TABLE)
 TABLES = ("user_account", "follow", "post", "post_like", "comment", "notification")
 SERVER_SETTINGS = (
     "shared_buffers",
@@ -179,7 +182,9 @@ def job_states(url: str) -> str:
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         rows = connection.execute(
             "SELECT status, attempts > 0, scheduled_at > now(), count(*) FROM procrastinate_jobs"
-            " WHERE status IN ('todo', 'doing', 'failed') GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+            " WHERE status IN ('todo', 'doing', 'failed') AND NOT task_name = ANY(%s)"
+            " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+            (list(HOUSEKEEPING),),
         ).fetchall()
     return ", ".join(
         f"{count} {status}" + (" after a failed attempt" if retried else "") + (" (not due yet)" if later else "")
@@ -188,13 +193,14 @@ def job_states(url: str) -> str:
 
 
 def wait_for_jobs(url: str, *, timeout: float) -> tuple[int, float]:
-    """Wait until the job queue has nothing waiting or running: how many are left (0 unless the
-    timeout came first), and how long the wait took."""
+    """Wait until the job queue has nothing waiting or running but the worker's own housekeeping:
+    how many are left (0 unless the timeout came first), and how long the wait took."""
     started = time.monotonic()
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         while True:
             row = connection.execute(
-                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') AND NOT task_name = ANY(%s)",
+                (list(HOUSEKEEPING),),
             ).fetchone()
             left = int(row[0]) if row else 0
             waited = time.monotonic() - started

@@ -3,6 +3,7 @@ once the queue has grown, and the dead rows of a drained queue go even without a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -100,7 +101,9 @@ async def test_a_drained_queue_is_vacuumed_when_its_dead_rows_pile_up(database: 
             "SELECT n_dead_tup, n_live_tup, last_vacuum IS NOT NULL, last_analyze IS NOT NULL"
             " FROM pg_stat_user_tables WHERE relname = 'procrastinate_jobs'",
         )
-        assert figures == (0, 0, True, True)
+        dead, live, vacuumed, analyzed = figures
+        # Dead rows an older snapshot elsewhere on the server still sees may stay for now.
+        assert (dead < upkeep.DEAD_SLACK, live, vacuumed, analyzed) == (True, 0, True, True)
         assert await upkeep.tend(app) is None
 
 
@@ -110,9 +113,12 @@ async def test_a_drained_queue_is_vacuumed_when_its_dead_rows_pile_up(database: 
         (0, 0, 0, None),
         (0, upkeep.ROWS_SLACK - 1, 0, None),  # too few to matter
         (0, upkeep.ROWS_SLACK, 0, "analyze"),
-        (1_000, 2_499, 0, None),  # grown, but by less than half again and the slack
+        (1_000, 2_499, 0, None),  # grown, but not to twice its size and the slack
         (1_000, 2_500, 0, "analyze"),
         (2_500, 1_000, 0, "analyze"),  # shrunk as much
+        (6_000, 0, 0, None),  # drained: the planner keeps the larger figure, never "empty"
+        (6_000, upkeep.ROWS_SLACK - 1, 0, None),
+        (6_000, upkeep.ROWS_SLACK, 0, "analyze"),
         (1_000, 1_000, upkeep.DEAD_SLACK + 1_999, None),
         (1_000, 1_000, upkeep.DEAD_SLACK + 2_000, "vacuum"),
         (0, 5_000, 20_000, "vacuum"),  # the vacuum analyzes too
@@ -134,6 +140,8 @@ async def test_the_worker_tends_its_table_every_few_seconds(app: FastAPI) -> Non
         libpq_url(app.state.settings.database_url), autocommit=True
     ) as connection:
         await connection.execute("ANALYZE procrastinate_jobs")
+        before = await _planned_rows(connection)
+        assert before < 100, "earlier tests left jobs behind"  # else the jobs below are no growth
         # Jobs for tomorrow: the in-process worker leaves them alone.
         await connection.execute(
             "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status, scheduled_at)"
@@ -143,7 +151,15 @@ async def test_the_worker_tends_its_table_every_few_seconds(app: FastAPI) -> Non
         await connection.execute("SELECT pg_stat_force_next_flush()")
         try:
             await jobs.tasks[TEND_JOB_TABLE](timestamp=0)  # as a periodic tick runs it
-            assert await _planned_rows(connection) >= JOBS
+            # The in-process worker's own tick may be the one analyzing (ours then skips the
+            # locked table): its figure lands when that ANALYZE commits.
+            planned = await _planned_rows(connection)
+            for _ in range(100):  # up to 5 s
+                if planned >= before + JOBS:
+                    break
+                await asyncio.sleep(0.05)
+                planned = await _planned_rows(connection)
+            assert planned >= before + JOBS
         finally:
             await connection.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'test'")
 

@@ -184,14 +184,17 @@ class JobQueue:
             try:
                 return await upkeep.tend(connection)
             finally:
-                await connection.set_autocommit(False)
+                if not connection.broken:  # a broken one is discarded by the pool anyway
+                    await connection.set_autocommit(False)
 
     def _register_upkeep(self) -> None:
         async def tend_job_table(timestamp: int) -> None:
             """Keep the job fetch's plan in step with the queue's size."""
             await self.tend_job_table()
 
-        task = self.app.task(name=TEND_JOB_TABLE, queueing_lock=TEND_JOB_TABLE, priority=HOUSEKEEPING_PRIORITY)(
-            tend_job_table
-        )
+        # One at a time (`lock`), one waiting at most (`queueing_lock`): a slow VACUUM is never
+        # joined by the next tick's.
+        task = self.app.task(
+            name=TEND_JOB_TABLE, lock=TEND_JOB_TABLE, queueing_lock=TEND_JOB_TABLE, priority=HOUSEKEEPING_PRIORITY
+        )(tend_job_table)
         self.app.periodic(cron=f"* * * * * */{self.settings.recover_every_seconds}")(task)

@@ -9,7 +9,8 @@ PostgreSQL plans the fetch again. Autovacuum would get there, but only after its
 and not at all while its workers are busy with big tables or when it is turned off.
 
 So the worker looks every few seconds (one PostgreSQL round trip reading the table's statistics).
-It analyzes the table only when its size has doubled or halved since the planner's figure, and
+It analyzes the table only when its size has doubled since the planner's figure (or halved, to
+no fewer than a few hundred rows: a drained queue keeps its larger figure), and
 vacuums it only when its dead rows outnumber the live ones twice over, which autovacuum, when it
 keeps up, never lets happen. Other PostgreSQL job queues (Que, River) met the same trouble with
 autovacuum on their job tables and vacuum them on a schedule of their own.
@@ -42,7 +43,11 @@ def needed(*, planned: int, live: int, dead: int) -> Upkeep | None:
     """What the job table needs, from the planner's row count and the live and dead rows."""
     if dead >= 2 * live + DEAD_SLACK:
         return "vacuum"  # VACUUM (ANALYZE): the statistics come fresh with it
-    if max(planned, live) >= 2 * min(planned, live) + ROWS_SLACK:
+    if live >= 2 * planned + ROWS_SLACK:
+        return "analyze"  # grown: the dangerous way
+    if planned >= 2 * live + ROWS_SLACK and live >= ROWS_SLACK:
+        # Shrunk, but not to nearly empty: a table the planner takes for empty gets the plan
+        # this module is about, so a drained queue keeps its larger figure.
         return "analyze"
     return None
 
@@ -52,7 +57,7 @@ async def tend(connection: psycopg.AsyncConnection[TupleRow]) -> Upkeep | None:
     autocommit (VACUUM runs outside a transaction). Never waits for a lock: a table another
     VACUUM or ANALYZE holds is left for the next time."""
     row = await (await connection.execute(_FIGURES)).fetchone()
-    if row is None:  # no statistics for it yet (a fresh server): nothing to go by
+    if row is None:  # no such table: procrastinate's schema is not migrated in
         return None
     planned, live, dead = row
     upkeep = needed(planned=int(planned), live=int(live), dead=int(dead))
@@ -61,5 +66,5 @@ async def tend(connection: psycopg.AsyncConnection[TupleRow]) -> Upkeep | None:
     elif upkeep == "analyze":
         await connection.execute("ANALYZE (SKIP_LOCKED) procrastinate_jobs")
     if upkeep is not None:
-        logger.info("job table %sd (planner's rows %s, live %s, dead %s)", upkeep, planned, live, dead)
+        logger.info("job table upkeep: %s (planner's rows %s, live %s, dead %s)", upkeep, planned, live, dead)
     return upkeep
