@@ -26,10 +26,10 @@ from townsquare.config import AuthSettings
 from townsquare.db.migrate import upgrade
 from townsquare.db.session import libpq_url
 from townsquare.seed import bulk
-from townsquare.worker.queue import RECOVER_STALLED_JOBS, TEND_JOB_TABLE
+from townsquare.worker.queue import HOUSEKEEPING_TASKS
 
-# The worker's periodic jobs (a few seconds apart), which are no one's backlog.
-HOUSEKEEPING = (RECOVER_STALLED_JOBS, TEND_JOB_TABLE)
+# The worker's periodic jobs (a few seconds apart) are no one's backlog.
+HOUSEKEEPING = sorted(HOUSEKEEPING_TASKS)
 TABLES = ("user_account", "follow", "post", "post_like", "comment", "notification")
 SERVER_SETTINGS = (
     "shared_buffers",
@@ -184,7 +184,7 @@ def job_states(url: str) -> str:
             "SELECT status, attempts > 0, scheduled_at > now(), count(*) FROM procrastinate_jobs"
             " WHERE status IN ('todo', 'doing', 'failed') AND NOT task_name = ANY(%s)"
             " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-            (list(HOUSEKEEPING),),
+            (HOUSEKEEPING,),
         ).fetchall()
     return ", ".join(
         f"{count} {status}" + (" after a failed attempt" if retried else "") + (" (not due yet)" if later else "")
@@ -200,7 +200,7 @@ def wait_for_jobs(url: str, *, timeout: float) -> tuple[int, float]:
         while True:
             row = connection.execute(
                 "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') AND NOT task_name = ANY(%s)",
-                (list(HOUSEKEEPING),),
+                (HOUSEKEEPING,),
             ).fetchone()
             left = int(row[0]) if row else 0
             waited = time.monotonic() - started

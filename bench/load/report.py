@@ -132,6 +132,15 @@ def _latency(figures: dict[str, Any] | None, name: str) -> float | None:
     return float(figures["latency_ms"][name]) if figures else None
 
 
+def _target_value(value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return str(value)
+    # Three decimals below 1 (a ratio): 0.496 must not read as a missed 0.50.
+    return f"{value:.{3 if abs(value) < 1 else 2}f}"
+
+
 def _ms(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -187,16 +196,7 @@ def summary_table(results: dict[str, Any]) -> str:
             )
     lines += ["", "| target | value | met |", "|---|---:|:---:|"]
     for row in results.get("targets", []):
-        value = row["value"]
-        # Three decimals below 1 (a ratio): 0.496 must not read as a missed 0.50.
-        shown = (
-            "-"
-            if value is None
-            else f"{value:.{3 if abs(value) < 1 else 2}f}"
-            if isinstance(value, float)
-            else str(value)
-        )
-        lines.append(f"| {row['target']} | {shown} | {'yes' if row['met'] else '**no**'} |")
+        lines.append(f"| {row['target']} | {_target_value(row['value'])} | {'yes' if row['met'] else '**no**'} |")
     return "\n".join(lines)
 
 

@@ -28,14 +28,19 @@ def wrk_run(
     }
 
 
+def scenario(
+    name: str, saturation: dict[str, Any], paced: dict[str, Any] | None, target_rps: float, note: str = ""
+) -> dict[str, Any]:
+    return {"scenario": name, "saturation": saturation, "paced": paced, "target_rps": target_rps, "note": note}
+
+
 def results() -> dict[str, Any]:
-    feed: dict[str, Any] = {
-        "scenario": "feed-typical",
-        "saturation": wrk_run(1000.0, p50=150.0, p99=900.0, cpu={"api": 50.0, "postgres": 12.5, "idle": 0.0}),
-        "paced": wrk_run(700.0, p50=10.0, p99=20.0),
-        "target_rps": 700.0,
-        "note": "",
-    }
+    feed = scenario(
+        "feed-typical",
+        wrk_run(1000.0, p50=150.0, p99=900.0, cpu={"api": 50.0, "postgres": 12.5, "idle": 0.0}),
+        wrk_run(700.0, p50=10.0, p99=20.0),
+        700.0,
+    )
     feed["saturation"]["errors"]["status"] = 2
     feed["paced"]["errors"]["timeout"] = 1
     return {
@@ -91,27 +96,15 @@ def results() -> dict[str, Any]:
         "api": {
             "scenarios": {
                 "feed-typical": feed,
-                "feed-heavy": {
-                    "scenario": "feed-heavy",
-                    "saturation": wrk_run(50.0, p50=700.0, p99=1900.0),
-                    "paced": wrk_run(35.0, p50=40.0, p99=150.0),
-                    "target_rps": 35.0,
-                    "note": "",
-                },
-                "search-users": {
-                    "scenario": "search-users",
-                    "saturation": wrk_run(100.0, p50=300.0, p99=800.0),
-                    "paced": wrk_run(70.0, p50=20.0, p99=50.0),
-                    "target_rps": 70.0,
-                    "note": "",
-                },
-                "search-posts": {
-                    "scenario": "search-posts",
-                    "saturation": wrk_run(0.5, p50=9000.0, p99=9900.0),
-                    "paced": None,
-                    "target_rps": 0.4,
-                    "note": "too slow to pace",
-                },
+                "feed-heavy": scenario(
+                    "feed-heavy", wrk_run(50.0, p50=700.0, p99=1900.0), wrk_run(35.0, p50=40.0, p99=150.0), 35.0
+                ),
+                "search-users": scenario(
+                    "search-users", wrk_run(100.0, p50=300.0, p99=800.0), wrk_run(70.0, p50=20.0, p99=50.0), 70.0
+                ),
+                "search-posts": scenario(
+                    "search-posts", wrk_run(0.5, p50=9000.0, p99=9900.0), None, 0.4, note="too slow to pace"
+                ),
             }
         },
         "ratios": {"feed-typical": {"label": "feed, typical user", "api_rps": 1000.0, "sql_tps": 2000.0, "ratio": 0.5}},

@@ -7,11 +7,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import procrastinate
 import psycopg
 import pytest
 from fastapi import FastAPI
-from procrastinate.tasks import Task
 from psycopg.rows import TupleRow
 
 from tests.fixtures.database import fresh_database
@@ -130,7 +128,7 @@ def test_what_the_table_needs(planned: int, live: int, dead: int, expected: str 
 
 async def test_the_worker_tends_its_table_every_few_seconds(app: FastAPI) -> None:
     jobs = app.state.jobs.app
-    assert {(task.name, periodic.cron) for (task, periodic) in _periodic(jobs)} >= {
+    assert {(periodic.task.name, periodic.cron) for periodic in jobs.periodic_registry.periodic_tasks.values()} >= {
         (TEND_JOB_TABLE, f"* * * * * */{app.state.settings.worker.recover_every_seconds}")
     }
     # Ahead of any backlog: the fetch takes the highest priority first.
@@ -162,7 +160,3 @@ async def test_the_worker_tends_its_table_every_few_seconds(app: FastAPI) -> Non
             assert planned >= before + JOBS
         finally:
             await connection.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'test'")
-
-
-def _periodic(jobs: procrastinate.App) -> list[tuple[Task[..., Any, Any], Any]]:
-    return [(periodic.task, periodic) for periodic in jobs.periodic_registry.periodic_tasks.values()]

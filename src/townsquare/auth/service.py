@@ -94,7 +94,7 @@ async def refresh(session: AsyncSession, tokens: TokenIssuer, *, refresh_token: 
 
 async def authenticate(session: AsyncSession, claims: AccessClaims) -> None:
     """Accept a validly signed access token only while its login session is alive."""
-    if not await repository.session_alive(session, session_id=claims.session_id, user_id=claims.user_id):
+    if not await session_alive(session, user_id=claims.user_id, session_id=claims.session_id):
         raise InvalidToken()
 
 

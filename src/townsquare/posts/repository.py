@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, TextClause, exists, literal, select, text
+from sqlalchemy import ColumnElement, Result, Select, TextClause, exists, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.db.base import AnyRow
@@ -65,26 +65,26 @@ _ONE = _view_sql("WHERE post.id = :post")
 _BY_AUTHOR = _view_sql("WHERE post.author_id = :author AND post.id < :before ORDER BY post.id DESC LIMIT :rows")
 
 
-async def get_view(session: AsyncSession, post_id: int, viewer_id: int | None) -> AnyRow | None:
-    as_viewer, anonymous = _ONE
+async def _run_view(
+    session: AsyncSession, statements: tuple[TextClause, TextClause], params: dict[str, Any], viewer_id: int | None
+) -> Result[Any]:
+    """One of a `_view_sql` pair: as the viewer sees it, or without one."""
+    as_viewer, anonymous = statements
     if viewer_id is None:
-        result = await session.execute(anonymous, {"post": post_id})
-    else:
-        result = await session.execute(as_viewer, {"post": post_id, "viewer": viewer_id})
-    row: AnyRow | None = result.one_or_none()
+        return await session.execute(anonymous, params)
+    return await session.execute(as_viewer, {**params, "viewer": viewer_id})
+
+
+async def get_view(session: AsyncSession, post_id: int, viewer_id: int | None) -> AnyRow | None:
+    row: AnyRow | None = (await _run_view(session, _ONE, {"post": post_id}, viewer_id)).one_or_none()
     return row
 
 
 async def author_posts(
     session: AsyncSession, author_id: int, *, viewer_id: int | None, before: int | None, limit: int
 ) -> Sequence[AnyRow]:
-    as_viewer, anonymous = _BY_AUTHOR
     params = {"author": author_id, "before": before or MAX_ID, "rows": limit + 1}
-    if viewer_id is None:
-        result = await session.execute(anonymous, params)
-    else:
-        result = await session.execute(as_viewer, {**params, "viewer": viewer_id})
-    rows: Sequence[AnyRow] = result.all()
+    rows: Sequence[AnyRow] = (await _run_view(session, _BY_AUTHOR, params, viewer_id)).all()
     return rows
 
 

@@ -15,12 +15,12 @@ import contextlib
 import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import procrastinate
 import psycopg
 from procrastinate.exceptions import ConnectorException, ProcrastinateException
-from procrastinate.job_context import JobContext
 from procrastinate.worker import Worker
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool
@@ -41,6 +41,7 @@ TEND_JOB_TABLE = "worker.tend_job_table"
 # The worker's own housekeeping jumps the queue: behind a backlog of thousands of jobs, stalled
 # jobs would wait to be recovered, and the job table to be analyzed, until the backlog was gone.
 HOUSEKEEPING_PRIORITY = 100
+HOUSEKEEPING_TASKS = frozenset({RECOVER_STALLED_JOBS, TEND_JOB_TABLE})
 
 
 class JobQueue:
@@ -104,7 +105,7 @@ class JobQueue:
             stalled_worker_timeout=self.settings.stalled_after_seconds,
             additional_context={"database": database},
             # A log line and a measurement per job; the housekeeping, every few seconds, at DEBUG.
-            worker_middleware=[functools.partial(observe_job, quiet_tasks={RECOVER_STALLED_JOBS, TEND_JOB_TABLE})],
+            worker_middleware=[functools.partial(observe_job, quiet_tasks=HOUSEKEEPING_TASKS)],
         )
 
     async def start_worker(self, database: Database, *, name: str) -> None:
@@ -157,9 +158,9 @@ class JobQueue:
     def _register_recovery(self) -> None:
         stalled_after = self.settings.stalled_after_seconds
 
-        async def recover_stalled_jobs(context: JobContext, timestamp: int) -> None:
+        async def recover_stalled_jobs(timestamp: int) -> None:
             """Put back in the queue the running jobs of workers that stopped sending heartbeats."""
-            manager = context.app.job_manager
+            manager = self.app.job_manager
             for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
                 try:
                     await manager.retry_job(job)
@@ -167,14 +168,7 @@ class JobQueue:
                     continue
                 logger.warning("retrying job %s (%s) of a stalled worker", job.id, job.task_name)
 
-        task = self.app.task(
-            name=RECOVER_STALLED_JOBS,
-            pass_context=True,
-            queueing_lock=RECOVER_STALLED_JOBS,
-            priority=HOUSEKEEPING_PRIORITY,
-        )(recover_stalled_jobs)
-        # Six cron fields: the last one is seconds.
-        self.app.periodic(cron=f"* * * * * */{self.settings.recover_every_seconds}")(task)
+        self._housekeeping(RECOVER_STALLED_JOBS, recover_stalled_jobs)
 
     async def tend_job_table(self) -> upkeep.Upkeep | None:
         """Analyze (or vacuum) the job table if its size has moved far from what the planner
@@ -192,9 +186,12 @@ class JobQueue:
             """Keep the job fetch's plan in step with the queue's size."""
             await self.tend_job_table()
 
-        # One at a time (`lock`), one waiting at most (`queueing_lock`): a slow VACUUM is never
-        # joined by the next tick's.
-        task = self.app.task(
-            name=TEND_JOB_TABLE, lock=TEND_JOB_TABLE, queueing_lock=TEND_JOB_TABLE, priority=HOUSEKEEPING_PRIORITY
-        )(tend_job_table)
+        # One at a time (`lock`): a slow VACUUM is never joined by the next tick's.
+        self._housekeeping(TEND_JOB_TABLE, tend_job_table, lock=TEND_JOB_TABLE)
+
+    def _housekeeping(self, name: str, function: Callable[[int], Awaitable[None]], *, lock: str | None = None) -> None:
+        """Run `function` every `recover_every_seconds`, ahead of any backlog, with at most one
+        run waiting (`queueing_lock`) however many workers there are."""
+        task = self.app.task(name=name, lock=lock, queueing_lock=name, priority=HOUSEKEEPING_PRIORITY)(function)
+        # Six cron fields: the last one is seconds.
         self.app.periodic(cron=f"* * * * * */{self.settings.recover_every_seconds}")(task)
