@@ -26,6 +26,7 @@ from townsquare.kit.errors import install_error_handlers
 from townsquare.kit.headers import SecurityHeaders
 from townsquare.kit.openapi import with_problem_media_type
 from townsquare.kit.signals import on_exit_signals
+from townsquare.mastodon import router as mastodon
 from townsquare.notifications.hub import NotificationHub
 from townsquare.notifications.router import router as notifications_router
 from townsquare.observability import metrics
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy", "WWW-Authenticate", "X-Request-ID"],
             max_age=600,
         )
+    if settings.mastodon.enabled:
+        mastodon.install(app)
     app.add_middleware(SecurityHeaders)
     add_request_telemetry(app)  # request id, log line, latency; around all of the above
     if settings.server.trusted_proxies:

@@ -129,6 +129,19 @@ class NotificationSettings(BaseModel):
     stream_heartbeat_seconds: float = Field(default=10.0, gt=0)
 
 
+class MastodonSettings(BaseModel):
+    """The Mastodon-compatible client API (/api/v1, /api/v2, /oauth, /.well-known)."""
+
+    enabled: bool = True
+    # The instance's name and description as apps show them.
+    title: str = "Townsquare"
+    description: str = "A Townsquare server."
+    contact_email: str = ""
+    # How long an app's login lasts. Mastodon's tokens never expire and its clients never
+    # refresh, so the default is ten years; logout, password change and deletion end it sooner.
+    token_lifetime_days: int = Field(default=3650, ge=1, le=36500)
+
+
 class LogSettings(BaseModel):
     # console: aligned lines for a person at a terminal; json: one object per line for a log
     # pipeline. Unset: console in development, json elsewhere.
@@ -206,6 +219,7 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSettings = RateLimitSettings()
     log: LogSettings = LogSettings()
     metrics: MetricsSettings = MetricsSettings()
+    mastodon: MastodonSettings = MastodonSettings()
     # All rate limits on or off (TOWNSQUARE_RATE_LIMIT_ENABLED=false for load tests).
     rate_limit_enabled: bool = True
     # Rate-limit counters live in this Redis, shared by every API process; in each process's

@@ -31,6 +31,13 @@ async def lock_session_of(session: AsyncSession, token_hash: bytes) -> RefreshSe
     return await session.scalar(statement)
 
 
+async def session_id_of(session: AsyncSession, token_hash: bytes) -> int | None:
+    found: int | None = await session.scalar(
+        select(RefreshToken.session_id).where(RefreshToken.token_hash == token_hash)
+    )
+    return found
+
+
 async def claim_token(session: AsyncSession, token_hash: bytes) -> bool:
     """Mark the token used; False if it already was (it is being replayed)."""
     claimed = await session.scalar(

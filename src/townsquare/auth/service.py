@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from psycopg.errors import DeadlockDetected
 from sqlalchemy.exc import DBAPIError
@@ -44,6 +44,14 @@ async def login(
     login: str,
     password: str,
 ) -> IssuedTokens:
+    user_id = await check_login(session, passwords, limits, login=login, password=password)
+    return await _start_session(session, tokens, user_id=user_id)
+
+
+async def check_login(session: AsyncSession, passwords: Passwords, limits: Limits, *, login: str, password: str) -> int:
+    """The id of the account that `login` (email or username) and `password` name, under the
+    login rate limits; InvalidCredentials otherwise. The account stays locked until commit, so a
+    session started in this transaction cannot outlive a password change or deletion."""
     # PostgreSQL text cannot hold NUL, and no stored name or address is that long.
     user = await users_service.find_by_login(session, login) if len(login) <= 320 and "\x00" not in login else None
     # Counted before the password is checked, so parallel guesses are counted too. Counted by the
@@ -67,10 +75,28 @@ async def login(
         raise InvalidCredentials()
     if new_hash is not None:  # stored with weaker parameters than we use now
         await users_service.set_password_hash(session, user_id=user.id, hashed_password=new_hash)
-    return await _start_session(session, tokens, user_id=user.id)
+    return user.id
 
 
 async def refresh(session: AsyncSession, tokens: TokenIssuer, *, refresh_token: str) -> IssuedTokens:
+    rotated = await rotate_refresh_token(session, refresh_token=refresh_token)
+    return IssuedTokens(
+        access_token=tokens.issue(user_id=rotated.user_id, session_id=rotated.session_id),
+        refresh_token=rotated.refresh_token,
+        expires_in=int(tokens.access_ttl.total_seconds()),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RotatedSession:
+    session_id: int
+    user_id: int
+    refresh_token: str
+
+
+async def rotate_refresh_token(session: AsyncSession, *, refresh_token: str) -> RotatedSession:
+    """Trade a refresh token for the next one of its session (the old one stops working; its
+    reuse ends the session)."""
     token_hash = hash_refresh_token(refresh_token)
     login_session = await repository.lock_session_of(session, token_hash)
     if login_session is None:
@@ -85,11 +111,12 @@ async def refresh(session: AsyncSession, tokens: TokenIssuer, *, refresh_token: 
         raise InvalidToken("The session has expired.")
     new_token, new_hash = new_refresh_token()
     await repository.add_token(session, session_id=login_session.id, token_hash=new_hash)
-    return IssuedTokens(
-        access_token=tokens.issue(user_id=login_session.user_id, session_id=login_session.id),
-        refresh_token=new_token,
-        expires_in=int(tokens.access_ttl.total_seconds()),
-    )
+    return RotatedSession(session_id=login_session.id, user_id=login_session.user_id, refresh_token=new_token)
+
+
+async def session_of_refresh_token(session: AsyncSession, *, refresh_token: str) -> int | None:
+    """The id of the session a refresh token belongs to (used or not), without changing it."""
+    return await repository.session_id_of(session, hash_refresh_token(refresh_token))
 
 
 async def authenticate(session: AsyncSession, claims: AccessClaims) -> None:
@@ -175,10 +202,16 @@ def _login_key(login: str) -> str:
     return "login:" + hashlib.sha256(login.lower().encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def _start_session(session: AsyncSession, tokens: TokenIssuer, *, user_id: int) -> IssuedTokens:
+async def start_session(session: AsyncSession, *, user_id: int, lifetime: timedelta) -> tuple[int, str]:
+    """A new login session of the user: its id and its first refresh token."""
     refresh_token, token_hash = new_refresh_token()
-    expires_at = datetime.now(UTC) + tokens.refresh_ttl
+    expires_at = datetime.now(UTC) + lifetime
     session_id = await repository.create_session(session, user_id=user_id, expires_at=expires_at, token_hash=token_hash)
+    return session_id, refresh_token
+
+
+async def _start_session(session: AsyncSession, tokens: TokenIssuer, *, user_id: int) -> IssuedTokens:
+    session_id, refresh_token = await start_session(session, user_id=user_id, lifetime=tokens.refresh_ttl)
     return IssuedTokens(
         access_token=tokens.issue(user_id=user_id, session_id=session_id),
         refresh_token=refresh_token,

@@ -3,7 +3,9 @@
 from townsquare.auth.models import RefreshSession, RefreshToken
 from townsquare.db.base import Base
 from townsquare.interactions.models import Comment, PostLike
+from townsquare.mastodon.models import StatusIdempotency
 from townsquare.notifications.models import Notification
+from townsquare.oauth.models import OAuthApp, OAuthCode, OAuthToken
 from townsquare.posts.models import Post
 from townsquare.search.models import PostTerm
 from townsquare.users.models import Follow, UserAccount
@@ -13,10 +15,14 @@ __all__ = [
     "Comment",
     "Follow",
     "Notification",
+    "OAuthApp",
+    "OAuthCode",
+    "OAuthToken",
     "Post",
     "PostLike",
     "PostTerm",
     "RefreshSession",
     "RefreshToken",
+    "StatusIdempotency",
     "UserAccount",
 ]

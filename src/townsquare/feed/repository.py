@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.db.base import AnyRow
 from townsquare.db.ids import MAX_ID
+from townsquare.posts.repository import AUTHOR_COLUMNS
 
 # Someone who follows this many accounts gets their page from a walk over everyone's newest
 # posts (at most WALK of them), which is cheaper than visiting each account's posts...
@@ -32,10 +33,22 @@ WALK = 5_000
 #
 # Only the page's rows are then read, with their authors' names and the viewer's likes.
 # The columns are those of posts.repository.view, in its order (posts.schemas.post_json).
-_FEED = text("""
+# The rows of the page's posts, with their authors' names and the viewer's likes (and, for
+# `author`, the authors' profiles).
+_PAGE_ROWS = """SELECT post.id, post.author_id, user_account.username, post.content, post.created_at, post.updated_at,
+       post.like_count, post.comment_count,
+       EXISTS (SELECT FROM post_like WHERE post_like.post_id = post.id AND post_like.user_id = :viewer)
+           AS liked_by_me{author}
+FROM page
+JOIN post ON post.id = page.id
+JOIN user_account ON user_account.id = post.author_id
+"""
+_FEED_SQL = """
 WITH walked AS (
     SELECT recent.id
-    FROM (SELECT post.id, post.author_id FROM post WHERE post.id < :before ORDER BY post.id DESC LIMIT :walk) AS recent
+    FROM (
+        SELECT post.id, post.author_id FROM post WHERE post.id < :before{after} ORDER BY post.id DESC LIMIT :walk
+    ) AS recent
     WHERE (SELECT following_count FROM user_account WHERE id = :viewer) >= :walk_from
       AND (recent.author_id = :viewer
            OR EXISTS (SELECT FROM follow WHERE follower_id = :viewer AND followed_id = recent.author_id))
@@ -52,7 +65,7 @@ WITH walked AS (
         ) AS authors
         CROSS JOIN LATERAL (
             SELECT post.id FROM post
-            WHERE post.author_id = authors.author_id AND post.id < :before
+            WHERE post.author_id = authors.author_id AND post.id < :before{after}
             ORDER BY post.id DESC
             LIMIT :rows
         ) AS newest
@@ -61,15 +74,35 @@ WITH walked AS (
         LIMIT :rows
     )
 )
-SELECT post.id, post.author_id, user_account.username, post.content, post.created_at, post.updated_at,
-       post.like_count, post.comment_count,
-       EXISTS (SELECT FROM post_like WHERE post_like.post_id = post.id AND post_like.user_id = :viewer)
-           AS liked_by_me
-FROM page
-JOIN post ON post.id = page.id
-JOIN user_account ON user_account.id = post.author_id
-ORDER BY post.id DESC
-""")
+{page_rows}ORDER BY post.id DESC
+"""
+_FEED = text(_FEED_SQL.format(after="", page_rows=_PAGE_ROWS.format(author="")))
+# For clients that also page upwards (Mastodon's since_id) and show each author's profile with
+# the post: the same statement with a lower bound and the author's columns (AUTHOR_COLUMNS).
+_FEED_WITH_AUTHORS = text(
+    _FEED_SQL.format(after=" AND post.id > :after", page_rows=_PAGE_ROWS.format(author=AUTHOR_COLUMNS))
+)
+# The page just above `after`, oldest first (Mastodon's min_id): each author's oldest posts above it.
+_FEED_UP_SQL = """
+WITH page AS (
+    SELECT oldest.id
+    FROM (
+        SELECT followed_id AS author_id FROM follow WHERE follower_id = :viewer
+        UNION ALL
+        SELECT CAST(:viewer AS bigint)
+    ) AS authors
+    CROSS JOIN LATERAL (
+        SELECT post.id FROM post
+        WHERE post.author_id = authors.author_id AND post.id > :after AND post.id < :before
+        ORDER BY post.id
+        LIMIT :rows
+    ) AS oldest
+    ORDER BY oldest.id
+    LIMIT :rows
+)
+{page_rows}ORDER BY post.id
+"""
+_FEED_UP_WITH_AUTHORS = text(_FEED_UP_SQL.format(page_rows=_PAGE_ROWS.format(author=AUTHOR_COLUMNS)))
 
 
 def feed_params(viewer_id: int, *, before: int | None, limit: int) -> dict[str, int]:
@@ -86,4 +119,15 @@ def feed_params(viewer_id: int, *, before: int | None, limit: int) -> dict[str, 
 async def feed(session: AsyncSession, viewer_id: int, *, before: int | None, limit: int) -> Sequence[AnyRow]:
     params = feed_params(viewer_id, before=before, limit=limit)
     rows: Sequence[AnyRow] = (await session.execute(_FEED, params)).all()
+    return rows
+
+
+async def feed_with_authors(
+    session: AsyncSession, viewer_id: int, *, before: int | None, after: int | None, upwards: bool, limit: int
+) -> Sequence[AnyRow]:
+    """`limit + 1` feed rows with their authors' profiles (AUTHOR_COLUMNS) between the ids
+    `after` and `before`: newest first, or (`upwards`) the oldest above `after`, oldest first."""
+    params = {**feed_params(viewer_id, before=before, limit=limit), "after": after or 0}
+    statement = _FEED_UP_WITH_AUTHORS if upwards else _FEED_WITH_AUTHORS
+    rows: Sequence[AnyRow] = (await session.execute(statement, params)).all()
     return rows

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare.db.base import AnyRow
 from townsquare.feed import repository
 from townsquare.kit.pagination import page_of
 from townsquare.posts.schemas import post_json
@@ -17,3 +19,13 @@ async def home_page(
     rows = await repository.feed(session, viewer_id, before=before, limit=limit)
     page, cursor = page_of(rows, limit, lambda row: int(row.id))
     return [post_json(row) for row in page], cursor
+
+
+async def home_rows_with_authors(
+    session: AsyncSession, *, viewer_id: int, before: int | None, after: int | None, upwards: bool, limit: int
+) -> Sequence[AnyRow]:
+    """`limit + 1` rows of the home feed between the ids, with their authors' profiles: newest
+    first, or (`upwards`) the oldest above `after`, oldest first."""
+    return await repository.feed_with_authors(
+        session, viewer_id, before=before, after=after, upwards=upwards, limit=limit
+    )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.db.base import AnyRow
 from townsquare.interactions.models import Comment, PostLike
+from townsquare.posts.repository import AUTHOR_COLUMNS
 from townsquare.users.models import UserAccount
 
 # Result: (liked_at, post_author_id, like_count). liked_at is NULL when the like was already
@@ -189,3 +190,34 @@ _FORGET_USER = (
 async def uncount_user(session: AsyncSession, user_id: int) -> None:
     for statement in _FORGET_USER:
         await session.execute(statement, {"user": user_id})
+
+
+# Comments with what a client shows beside them: the author's profile (AUTHOR_COLUMNS) and the
+# post's author (whom a comment answers). Oldest first.
+_COMMENTS_SQL = """
+SELECT comment.id, comment.post_id, comment.author_id, user_account.username, comment.content,
+       comment.created_at, post.author_id AS post_author_id, post_author.username AS post_author_username
+       {author}
+FROM comment
+JOIN post ON post.id = comment.post_id
+JOIN user_account ON user_account.id = comment.author_id
+JOIN user_account AS post_author ON post_author.id = post.author_id
+"""
+_COMMENTS_WITH_AUTHORS = _COMMENTS_SQL.format(author=AUTHOR_COLUMNS)
+_COMMENTS_OF_POST = text(
+    _COMMENTS_WITH_AUTHORS + "WHERE comment.post_id = :post AND comment.id > :after ORDER BY comment.id LIMIT :rows"
+)
+_COMMENTS_BY_IDS = text(_COMMENTS_WITH_AUTHORS + "WHERE comment.id = ANY(:ids) ORDER BY comment.id")
+
+
+async def comments_with_authors(
+    session: AsyncSession, *, post_id: int, after: int | None, limit: int
+) -> Sequence[AnyRow]:
+    params = {"post": post_id, "after": after or 0, "rows": limit + 1}
+    rows: Sequence[AnyRow] = (await session.execute(_COMMENTS_OF_POST, params)).all()
+    return rows
+
+
+async def comments_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[AnyRow]:
+    rows: Sequence[AnyRow] = (await session.execute(_COMMENTS_BY_IDS, {"ids": list(ids)})).all()
+    return rows

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare.db.base import AnyRow
 from townsquare.interactions import repository
 from townsquare.interactions.errors import CommentNotFound, NotCommentModerator
 from townsquare.interactions.schemas import CommentView, LikeState, comment_view
@@ -75,6 +78,21 @@ async def delete_comment(session: AsyncSession, *, comment_id: int, user_id: int
     if user_id not in (found.author_id, found.post_author_id):
         raise NotCommentModerator()
     await repository.delete_comment(session, comment_id)
+
+
+async def comments_with_authors(
+    session: AsyncSession, *, post_id: int, after: int | None, limit: int
+) -> Sequence[AnyRow]:
+    """`limit + 1` of the post's comments after the id `after`, oldest first, with their authors'
+    profiles and the post's author (see the repository)."""
+    rows = await repository.comments_with_authors(session, post_id=post_id, after=after, limit=limit)
+    if not rows:
+        await posts_service.ensure_exists(session, post_id=post_id)
+    return rows
+
+
+async def comments_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[AnyRow]:
+    return await repository.comments_by_ids(session, ids) if ids else []
 
 
 async def uncount_user(session: AsyncSession, *, user_id: int) -> None:

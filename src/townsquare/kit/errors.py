@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -128,24 +128,76 @@ def problem_response(
     )
 
 
+class ErrorShape(Protocol):
+    """How a client surface writes an error: problem+json is the native API's; another
+    surface (the Mastodon API: `{"error": ...}`) registers its own for its path prefixes."""
+
+    def __call__(
+        self,
+        status: int,
+        *,
+        detail: str,
+        code: str | None,
+        errors: list[FieldError] | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response: ...
+
+
+def _problem_shape(
+    status: int,
+    *,
+    detail: str,
+    code: str | None,
+    errors: list[FieldError] | None,
+    headers: Mapping[str, str] | None,
+    title: str | None = None,
+) -> Response:
+    return problem_response(status, detail=detail, title=title, code=code, errors=errors, headers=headers)
+
+
+def _error_response(
+    request: Request,
+    status: int,
+    *,
+    detail: str,
+    title: str | None = None,
+    code: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    path = request.url.path
+    shapes: Mapping[str, ErrorShape] = getattr(request.app.state, "error_shapes", {})
+    for prefix, shape in shapes.items():
+        if path.startswith(prefix):
+            return shape(status, detail=detail, code=code, errors=errors, headers=headers)
+    return _problem_shape(status, detail=detail, title=title, code=code, errors=errors, headers=headers)
+
+
+def add_error_shape(app: FastAPI, prefixes: Sequence[str], shape: ErrorShape) -> None:
+    """Answer errors of requests under these path prefixes in another shape than problem+json."""
+    shapes: dict[str, ErrorShape] = getattr(app.state, "error_shapes", {})
+    app.state.error_shapes = {**shapes, **dict.fromkeys(prefixes, shape)}
+
+
 def _field_errors(errors: Sequence[Any]) -> list[FieldError]:
     # Only location, message and type: pydantic's `input` may hold a submitted password.
     return [FieldError(loc=list(e["loc"]), msg=e["msg"], type=e["type"]) for e in errors]
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     errors = None
     if isinstance(exc, InvalidRequest) and exc.loc:
         errors = [FieldError(loc=exc.loc, msg=exc.detail, type="value_error")]
-    return problem_response(
-        exc.status, detail=exc.detail, title=exc.title, code=exc.code, errors=errors, headers=exc.headers
+    return _error_response(
+        request, exc.status, detail=exc.detail, title=exc.title, code=exc.code, errors=errors, headers=exc.headers
     )
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return problem_response(
+    return _error_response(
+        request,
         422,
         detail="The request is not valid; see errors.",
         code="validation",
@@ -154,14 +206,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = exc.headers
     if exc.status_code == 405:
         # Starlette names the methods of the first route with this path; a path has several.
         headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
-    return problem_response(exc.status_code, detail=detail, headers=headers)
+    return _error_response(request, exc.status_code, detail=detail, headers=headers)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -175,7 +227,7 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
     # Connection-level failures (database down or restarting, no free connection in the pool,
     # a deadlock victim) are the client's cue to retry; anything else is a bug and a 500.
     if isinstance(exc, OperationalError | PoolTimeout) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
@@ -184,14 +236,14 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return await _unexpected_error(request, exc)
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ResponseValidationError | ValidationError):
         # Its message holds the values that did not fit (a token pair, say): where and why only.
         where = [(error["loc"], error["type"]) for error in exc.errors()]
         log.error("unhandled error on %s %s: invalid data at %s", request.method, request.url.path, where)
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(500, detail="An unexpected error occurred.")
+    return _error_response(request, 500, detail="An unexpected error occurred.")
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -15,7 +15,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 class SecurityHeaders:
     """Adds the headers above; `Cache-Control: no-store` to answers of requests that carry a
-    token and to every answer under /auth/ (tokens are issued there: RFC 6749 5.1), so nothing
+    token and to every answer under /auth/ and /oauth/ (tokens are issued there: RFC 6749 5.1), so nothing
     private stays in a cache; HSTS when the request came over TLS."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -29,7 +29,7 @@ class SecurityHeaders:
         private = (
             "authorization" in request_headers
             or b"access_token=" in scope.get("query_string", b"")
-            or scope["path"].startswith("/auth/")
+            or scope["path"].startswith(("/auth/", "/oauth/"))
         )
         over_tls = scope.get("scheme") == "https"
 

@@ -1,4 +1,4 @@
-from townsquare.kit.errors import Forbidden
+from townsquare.kit.errors import Forbidden, NotFound
 
 
 class NotYourNotifications(Forbidden):
@@ -7,3 +7,8 @@ class NotYourNotifications(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("Only the owner can read or change their notifications.")
+
+
+class NotificationNotFound(NotFound):
+    code = "notification-not-found"
+    title = "Notification not found"

@@ -22,6 +22,7 @@ from psycopg import sql
 
 from townsquare.notifications.repository import CHANNEL
 from townsquare.observability.metrics import NOTIFICATION_LAG, OPEN_STREAMS
+from townsquare.posts.repository import POST_CHANNEL
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,15 @@ class Pushed:
     json: str
 
 
+@dataclass(frozen=True, slots=True)
+class PostEvent:
+    """A post was made (`new`), edited (`update`) or deleted (`delete`): for live timelines."""
+
+    kind: str
+    author_id: int
+    post_id: int
+
+
 class Resync:
     """Notifications may have been missed: reload from the database."""
 
@@ -44,7 +54,8 @@ class Close:
 
 RESYNC: Final = Resync()
 CLOSE: Final = Close()
-Message = Pushed | Resync | Close
+Message = Pushed | PostEvent | Resync | Close
+POST_EVENTS = frozenset({"new", "update", "delete"})
 
 # How the listening connection shows in pg_stat_activity.
 APPLICATION_NAME = "townsquare-notification-hub"
@@ -58,6 +69,8 @@ class NotificationHub:
         self._conninfo = conninfo
         self._ping_seconds = ping_seconds
         self._inboxes: dict[int, set[asyncio.Queue[Message]]] = {}
+        # Streams that also follow posts (live timelines), whoever wrote them.
+        self._post_inboxes: set[asyncio.Queue[Message]] = set()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.listening = asyncio.Event()
@@ -80,15 +93,19 @@ class NotificationHub:
         return sum(len(inboxes) for inboxes in self._inboxes.values())
 
     @contextlib.contextmanager
-    def subscribe(self, user_id: int) -> Iterator[asyncio.Queue[Message]]:
+    def subscribe(self, user_id: int, *, posts: bool = False) -> Iterator[asyncio.Queue[Message]]:
+        """An inbox for the user's new notifications (and, with `posts`, every post event)."""
         inbox: asyncio.Queue[Message] = asyncio.Queue(maxsize=INBOX_SIZE)
         if self._closing:
             inbox.put_nowait(CLOSE)
         self._inboxes.setdefault(user_id, set()).add(inbox)
+        if posts:
+            self._post_inboxes.add(inbox)
         try:
             with OPEN_STREAMS.track_inprogress():
                 yield inbox
         finally:
+            self._post_inboxes.discard(inbox)
             inboxes = self._inboxes.get(user_id, set())
             inboxes.discard(inbox)
             if not inboxes:
@@ -101,14 +118,18 @@ class NotificationHub:
                 async with await psycopg.AsyncConnection.connect(
                     self._conninfo, autocommit=True, connect_timeout=5, application_name=APPLICATION_NAME
                 ) as connection:
-                    await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+                    for channel in (CHANNEL, POST_CHANNEL):
+                        await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     if connected_before:
                         self._broadcast(RESYNC)  # whatever was published while we were away
                     connected_before, delay = True, 0.5
                     self.listening.set()
                     while True:
                         async for notify in connection.notifies(timeout=self._ping_seconds):
-                            self._dispatch(notify.payload)
+                            if notify.channel == POST_CHANNEL:
+                                self._dispatch_post(notify.payload)
+                            else:
+                                self._dispatch(notify.payload)
                         # A dead (or half-open) connection shows here, within the ping timeout.
                         await asyncio.wait_for(connection.execute("SELECT 1"), self._ping_seconds)
             except Exception as error:  # the connection lost, the database restarting
@@ -129,6 +150,19 @@ class NotificationHub:
         if inboxes and (lag := _since_action(data)) is not None:
             NOTIFICATION_LAG.labels("pushed").observe(lag)
         for inbox in inboxes:
+            _offer(inbox, message)
+
+    def _dispatch_post(self, payload: str) -> None:
+        # "<new|update|delete> <author id> <post id>", see posts.repository.
+        try:
+            kind, author_id, post_id = payload.split(" ")
+            if kind not in POST_EVENTS:
+                raise ValueError(kind)
+            message = PostEvent(kind=kind, author_id=int(author_id), post_id=int(post_id))
+        except ValueError:
+            logger.warning("ignored a malformed message on %s", POST_CHANNEL)
+            return
+        for inbox in self._post_inboxes:
             _offer(inbox, message)
 
     def _broadcast(self, message: Message) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import delete as sqlalchemy_delete
 from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,3 +151,86 @@ async def mark_read(session: AsyncSession, recipient_id: int, ids: Sequence[int]
         statement = statement.where(Notification.id.in_(ids))
     result = await session.execute(statement.values(read=True).execution_options(synchronize_session=False))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def key_of(session: AsyncSession, recipient_id: int, notification_id: int) -> tuple[datetime, int] | None:
+    """Where the recipient's notification stands in their list: (created_at, id)."""
+    row = (
+        await session.execute(
+            select(Notification.created_at, Notification.id).where(
+                Notification.recipient_id == recipient_id, Notification.id == notification_id
+            )
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def between(
+    session: AsyncSession,
+    recipient_id: int,
+    *,
+    before: tuple[datetime, int] | None,
+    after: tuple[datetime, int] | None,
+    upwards: bool,
+    types: Sequence[str] | None,
+    limit: int,
+) -> Sequence[AnyRow]:
+    """`limit + 1` of the recipient's notifications between two list positions: newest first,
+    or (`upwards`) the oldest above `after`, oldest first."""
+    order = (Notification.created_at, Notification.id)
+    statement = _VIEW.where(Notification.recipient_id == recipient_id).limit(limit + 1)
+    statement = statement.order_by(*order) if upwards else statement.order_by(*(column.desc() for column in order))
+    if before is not None:
+        statement = statement.where(tuple_(*order) < tuple_(*before))
+    if after is not None:
+        statement = statement.where(tuple_(*order) > tuple_(*after))
+    if types is not None:
+        statement = statement.where(Notification.type.in_(types))
+    rows: Sequence[AnyRow] = (await session.execute(statement)).all()
+    return rows
+
+
+async def one(session: AsyncSession, recipient_id: int, notification_id: int) -> AnyRow | None:
+    statement = _VIEW.where(Notification.recipient_id == recipient_id, Notification.id == notification_id)
+    row: AnyRow | None = (await session.execute(statement)).first()
+    return row
+
+
+async def delete(session: AsyncSession, recipient_id: int, notification_id: int | None) -> int:
+    """Delete one of the recipient's notifications (all of them if None); how many went."""
+    statement = sqlalchemy_delete(Notification).where(Notification.recipient_id == recipient_id)
+    if notification_id is not None:
+        statement = statement.where(Notification.id == notification_id)
+    result = await session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_read_through(session: AsyncSession, recipient_id: int, through: tuple[datetime, int]) -> int:
+    """Mark read every notification of the recipient up to and including the position `through`."""
+    order = tuple_(Notification.created_at, Notification.id)
+    statement = update(Notification).where(
+        Notification.recipient_id == recipient_id, ~Notification.read, order <= tuple_(*through)
+    )
+    result = await session.execute(statement.values(read=True).execution_options(synchronize_session=False))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# The read marker as Mastodon clients see it: the newest notification before the oldest unread
+# one (the newest of all when none is unread).
+_LAST_READ = text("""
+WITH oldest_unread AS (
+    SELECT created_at, id FROM notification
+    WHERE recipient_id = :recipient AND NOT read ORDER BY created_at, id LIMIT 1
+)
+SELECT id, created_at FROM notification
+WHERE recipient_id = :recipient
+  AND (NOT EXISTS (SELECT FROM oldest_unread)
+       OR (created_at, id) < ((SELECT created_at FROM oldest_unread), (SELECT id FROM oldest_unread)))
+ORDER BY created_at DESC, id DESC
+LIMIT 1
+""")
+
+
+async def last_read(session: AsyncSession, recipient_id: int) -> tuple[int, datetime] | None:
+    row = (await session.execute(_LAST_READ, {"recipient": recipient_id})).first()
+    return None if row is None else (row[0], row[1])

@@ -15,9 +15,10 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare.db.ids import ID_EPOCH_MS
 from townsquare.kit.pagination import InvalidCursor, decode_cursor, page_of
 from townsquare.notifications import repository
-from townsquare.notifications.errors import NotYourNotifications
+from townsquare.notifications.errors import NotificationNotFound, NotYourNotifications
 from townsquare.notifications.schemas import NotificationType, NotificationView, notification_view
 
 DELIVER = "notifications.deliver"
@@ -125,3 +126,54 @@ def _decode(cursor: str | None) -> tuple[datetime, int] | None:
         return _EPOCH + micros * _MICROSECOND, last_id
     except OverflowError:  # past the year 9999
         raise InvalidCursor() from None
+
+
+async def position(session: AsyncSession, *, user_id: int, notification_id: int) -> tuple[datetime, int]:
+    """Where a notification id stands in the user's list (ordered by the action's time).
+
+    For one that is gone (its post was deleted), or never was, the time its id was made at:
+    ids are time-sortable, so paging from it still lands in the right place."""
+    found = await repository.key_of(session, user_id, notification_id)
+    if found is not None:
+        return found
+    return datetime.fromtimestamp((notification_id >> 16) / 1000 + ID_EPOCH_MS / 1000, UTC), notification_id
+
+
+async def between(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    before: tuple[datetime, int] | None,
+    after: tuple[datetime, int] | None,
+    upwards: bool,
+    types: Sequence[NotificationType] | None,
+    limit: int,
+) -> list[NotificationView]:
+    """`limit + 1` notifications between two list positions (see `position`)."""
+    rows = await repository.between(
+        session, user_id, before=before, after=after, upwards=upwards, types=types, limit=limit
+    )
+    return [notification_view(row) for row in rows]
+
+
+async def get(session: AsyncSession, *, user_id: int, notification_id: int) -> NotificationView:
+    row = await repository.one(session, user_id, notification_id)
+    if row is None:
+        raise NotificationNotFound()
+    return notification_view(row)
+
+
+async def dismiss(session: AsyncSession, *, user_id: int, notification_id: int | None) -> int:
+    """Delete one of the user's notifications, or all of them (None)."""
+    return await repository.delete(session, user_id, notification_id)
+
+
+async def mark_read_through(session: AsyncSession, *, user_id: int, notification_id: int) -> int:
+    """Mark read the notification and every one before it in the list."""
+    through = await position(session, user_id=user_id, notification_id=notification_id)
+    return await repository.mark_read_through(session, user_id, through)
+
+
+async def last_read(session: AsyncSession, *, user_id: int) -> tuple[int, datetime] | None:
+    """The newest notification with no unread one before it: (id, created_at)."""
+    return await repository.last_read(session, user_id)

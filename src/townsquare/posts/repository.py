@@ -45,7 +45,7 @@ def view(viewer_id: int | ColumnElement[int] | None) -> Select[*tuple[Any, ...]]
 # Columns as in `view`, in its order (posts.schemas.post_json reads them by position).
 _VIEW_SQL = """
 SELECT post.id, post.author_id, user_account.username, post.content, post.created_at, post.updated_at,
-       post.like_count, post.comment_count, {liked_by_me} AS liked_by_me
+       post.like_count, post.comment_count, {liked_by_me} AS liked_by_me{author}
 FROM post
 JOIN user_account ON user_account.id = post.author_id
 """
@@ -53,13 +53,20 @@ _LIKED_BY_VIEWER = "EXISTS (SELECT FROM post_like WHERE post_like.post_id = post
 _NO_VIEWER = "CAST(NULL AS boolean)"
 
 
-def _view_sql(rest: str) -> tuple[TextClause, TextClause]:
+def _view_sql(rest: str, *, author: str = "") -> tuple[TextClause, TextClause]:
     """The view with `rest` (WHERE, ORDER BY ...): as seen by a viewer (`:viewer`), and without one."""
     return (
-        text(_VIEW_SQL.format(liked_by_me=_LIKED_BY_VIEWER) + rest),
-        text(_VIEW_SQL.format(liked_by_me=_NO_VIEWER) + rest),
+        text(_VIEW_SQL.format(liked_by_me=_LIKED_BY_VIEWER, author=author) + rest),
+        text(_VIEW_SQL.format(liked_by_me=_NO_VIEWER, author=author) + rest),
     )
 
+
+# The author's profile, after the view's columns, for clients that show it with every post
+# (the Mastodon API's Status.account): bio, created_at, followers, following and posts counts.
+AUTHOR_COLUMNS = """,
+       user_account.bio AS author_bio, user_account.created_at AS author_created_at,
+       user_account.followers_count AS author_followers_count,
+       user_account.following_count AS author_following_count, user_account.posts_count AS author_posts_count"""
 
 _ONE = _view_sql("WHERE post.id = :post")
 _BY_AUTHOR = _view_sql("WHERE post.author_id = :author AND post.id < :before ORDER BY post.id DESC LIMIT :rows")
@@ -88,19 +95,64 @@ async def author_posts(
     return rows
 
 
+# Posts with their authors' profiles (AUTHOR_COLUMNS), between two ids, by one author or by
+# everyone: newest first, or oldest first (`_UP`) for a page just above the lower bound.
+_RANGE = "post.id < :before AND post.id > :after"
+_WITH_AUTHORS = {
+    ("author", False): _view_sql(
+        f"WHERE post.author_id = :author AND {_RANGE} ORDER BY post.id DESC LIMIT :rows", author=AUTHOR_COLUMNS
+    ),
+    ("author", True): _view_sql(
+        f"WHERE post.author_id = :author AND {_RANGE} ORDER BY post.id LIMIT :rows", author=AUTHOR_COLUMNS
+    ),
+    ("all", False): _view_sql(f"WHERE {_RANGE} ORDER BY post.id DESC LIMIT :rows", author=AUTHOR_COLUMNS),
+    ("all", True): _view_sql(f"WHERE {_RANGE} ORDER BY post.id LIMIT :rows", author=AUTHOR_COLUMNS),
+}
+_BY_IDS_WITH_AUTHORS = _view_sql("WHERE post.id = ANY(:ids)", author=AUTHOR_COLUMNS)
+
+
+async def posts_with_authors(
+    session: AsyncSession,
+    *,
+    author_id: int | None,
+    viewer_id: int | None,
+    before: int | None,
+    after: int | None,
+    upwards: bool,
+    limit: int,
+) -> Sequence[AnyRow]:
+    """`limit + 1` posts of one author (or of everyone) between the ids, with author profiles."""
+    params: dict[str, Any] = {"before": before or MAX_ID, "after": after or 0, "rows": limit + 1}
+    if author_id is not None:
+        params["author"] = author_id
+    statements = _WITH_AUTHORS["author" if author_id is not None else "all", upwards]
+    rows: Sequence[AnyRow] = (await _run_view(session, statements, params, viewer_id)).all()
+    return rows
+
+
+async def by_ids_with_authors(session: AsyncSession, ids: Sequence[int], viewer_id: int | None) -> Sequence[AnyRow]:
+    rows: Sequence[AnyRow] = (await _run_view(session, _BY_IDS_WITH_AUTHORS, {"ids": list(ids)}, viewer_id)).all()
+    return rows
+
+
 async def author_of(session: AsyncSession, post_id: int) -> int | None:
     author_id: int | None = await session.scalar(select(Post.author_id).where(Post.id == post_id))
     return author_id
 
 
-# The post and its author's posts_count change in one statement.
+# Posts made, edited and deleted are published on this channel when their transaction commits
+# ("<new|update|delete> <author id> <post id>"), for live timelines (notifications.hub).
+POST_CHANNEL = "townsquare_post"
+
+# The post and its author's posts_count change in one statement, which also publishes it.
 _CREATE = text("""
 WITH created AS (
     INSERT INTO post (author_id, content) VALUES (:author, :content) RETURNING id
 )
 UPDATE user_account SET posts_count = posts_count + 1
 WHERE id = :author
-RETURNING (SELECT id FROM created)
+RETURNING (SELECT id FROM created),
+          pg_notify('townsquare_post', concat_ws(' ', 'new', :author, (SELECT id FROM created)))
 """)
 
 _DELETE = text("""
@@ -109,19 +161,21 @@ WITH deleted AS (
 )
 UPDATE user_account SET posts_count = posts_count - 1
 WHERE id = (SELECT author_id FROM deleted)
+RETURNING pg_notify('townsquare_post', concat_ws(' ', 'delete', id, :post))
+""")
+_UPDATE = text("""
+UPDATE post SET content = :content, updated_at = now() WHERE id = :post
+RETURNING pg_notify('townsquare_post', concat_ws(' ', 'update', author_id, id))
 """)
 
 
 async def create(session: AsyncSession, *, author_id: int, content: str) -> int:
-    post_id: int = (await session.execute(_CREATE, {"author": author_id, "content": content})).scalar_one()
+    post_id: int = (await session.execute(_CREATE, {"author": author_id, "content": content})).one()[0]
     return post_id
 
 
 async def update_content(session: AsyncSession, *, post_id: int, content: str) -> None:
-    await session.execute(
-        text("UPDATE post SET content = :content, updated_at = now() WHERE id = :post"),
-        {"post": post_id, "content": content},
-    )
+    await session.execute(_UPDATE, {"post": post_id, "content": content})
 
 
 async def delete(session: AsyncSession, post_id: int) -> bool:

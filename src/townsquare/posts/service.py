@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +53,31 @@ async def author_page(
         await users_service.ensure_exists(session, user_id=author_id)  # an empty page, or no such user?
     page, cursor = page_of(rows, limit, lambda row: int(row.id))
     return [post_json(row) for row in page], cursor
+
+
+async def posts_with_authors(
+    session: AsyncSession,
+    *,
+    author_id: int | None,
+    viewer_id: int | None,
+    before: int | None,
+    after: int | None,
+    upwards: bool,
+    limit: int,
+) -> Sequence[AnyRow]:
+    """`limit + 1` posts of one author (everyone's without one) between the ids, each with its
+    author's profile: newest first, or (`upwards`) the oldest above `after`, oldest first."""
+    rows = await repository.posts_with_authors(
+        session, author_id=author_id, viewer_id=viewer_id, before=before, after=after, upwards=upwards, limit=limit
+    )
+    if not rows and author_id is not None:
+        await users_service.ensure_exists(session, user_id=author_id)
+    return rows
+
+
+async def by_ids_with_authors(session: AsyncSession, *, ids: Sequence[int], viewer_id: int | None) -> Sequence[AnyRow]:
+    """The posts among `ids` that exist, with their authors' profiles, in no particular order."""
+    return await repository.by_ids_with_authors(session, ids, viewer_id) if ids else []
 
 
 async def ensure_exists(session: AsyncSession, *, post_id: int) -> None:

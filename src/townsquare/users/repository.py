@@ -187,3 +187,30 @@ async def uncount_follows(session: AsyncSession, user_id: int) -> None:
 async def delete_user(session: AsyncSession, user_id: int) -> None:
     # Follows and sessions go with the row (ON DELETE CASCADE).
     await session.execute(delete(UserAccount).where(UserAccount.id == user_id))
+
+
+async def get_many(session: AsyncSession, user_ids: Sequence[int]) -> Sequence[UserAccount]:
+    return (await session.scalars(select(UserAccount).where(UserAccount.id.in_(user_ids)))).all()
+
+
+async def find_by_username(session: AsyncSession, username: str) -> UserAccount | None:
+    return await session.scalar(select(UserAccount).where(func.lower(UserAccount.username) == username.lower()))
+
+
+_RELATIONSHIPS = text("""
+SELECT other.id,
+       EXISTS (SELECT FROM follow WHERE follower_id = :viewer AND followed_id = other.id) AS following,
+       EXISTS (SELECT FROM follow WHERE follower_id = other.id AND followed_id = :viewer) AS followed_by
+FROM user_account AS other WHERE other.id = ANY(:ids)
+""")
+
+
+async def relationships(session: AsyncSession, viewer_id: int, user_ids: Sequence[int]) -> dict[int, tuple[bool, bool]]:
+    """For each existing user among `user_ids`: (the viewer follows them, they follow the viewer)."""
+    rows = (await session.execute(_RELATIONSHIPS, {"viewer": viewer_id, "ids": list(user_ids)})).all()
+    return {row.id: (row.following, row.followed_by) for row in rows}
+
+
+async def followed_ids(session: AsyncSession, follower_id: int) -> set[int]:
+    rows = await session.scalars(select(Follow.followed_id).where(Follow.follower_id == follower_id))
+    return set(rows.all())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,6 +99,29 @@ async def follow_page(
     rows = await repository.follow_list(session, user_id, followers=followers, before=before, limit=limit)
     page, cursor = page_of(rows, limit, lambda row: int(row.follow_id))
     return [UserSummary(id=row.id, username=row.username) for row in page], cursor
+
+
+async def get_many(session: AsyncSession, *, user_ids: Sequence[int]) -> dict[int, UserAccount]:
+    """The existing users among `user_ids`, by id."""
+    if not user_ids:
+        return {}
+    return {user.id: user for user in await repository.get_many(session, sorted(set(user_ids)))}
+
+
+async def find_by_username(session: AsyncSession, username: str) -> UserAccount | None:
+    return await repository.find_by_username(session, username) if len(username) <= 30 else None
+
+
+async def relationships(
+    session: AsyncSession, *, viewer_id: int, user_ids: Sequence[int]
+) -> dict[int, tuple[bool, bool]]:
+    """(following, followed_by) between the viewer and each existing user among `user_ids`."""
+    return await repository.relationships(session, viewer_id, user_ids) if user_ids else {}
+
+
+async def followed_ids(session: AsyncSession, *, user_id: int) -> set[int]:
+    """Everyone the user follows (for live timelines: which new posts are theirs to see)."""
+    return await repository.followed_ids(session, user_id)
 
 
 async def lock(session: AsyncSession, *, user_id: int) -> None:

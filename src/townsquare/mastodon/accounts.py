@@ -1,0 +1,267 @@
+"""Accounts: the signed-in user's own, profiles, their posts and follows, relationships,
+registration through an app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from townsquare.auth import service as auth_service
+from townsquare.auth.dependencies import PasswordsDep, Viewer
+from townsquare.auth.limits import RegistrationAllowed
+from townsquare.auth.schemas import Registration
+from townsquare.db.ids import parse_id
+from townsquare.db.session import SessionDep
+from townsquare.mastodon import entities
+from townsquare.mastodon.auth import Access, app_or_user, maybe_user, user
+from townsquare.mastodon.errors import RecordNotFound, Unprocessable
+from townsquare.mastodon.instance import base_url
+from townsquare.mastodon.oauth import lifetime
+from townsquare.mastodon.paging import IdQuery, LimitQuery, window
+from townsquare.mastodon.params import Params, params
+from townsquare.mastodon.statuses import account_page, posts_page
+from townsquare.oauth import service as oauth
+from townsquare.users import service as users_service
+from townsquare.users.errors import EmailTaken, UsernameTaken, UserNotFound
+from townsquare.users.schemas import ProfileUpdate
+from townsquare.worker.dependencies import JobsDep
+
+router = APIRouter()
+
+ReadAccounts = Annotated[Viewer | None, Depends(maybe_user("read:accounts"))]
+AccountPath = Annotated[str, Query(max_length=20)]
+
+
+def account_id(raw: str) -> int:
+    found = parse_id(raw)
+    if found is None:
+        raise RecordNotFound("Record not found")
+    return found
+
+
+async def _own_account(request: Request, session: SessionDep, viewer: Viewer) -> Response:
+    me = await users_service.get(session, user_id=viewer.id)
+    if me is None:
+        raise RecordNotFound("Record not found")
+    return JSONResponse(entities.credential_account(base_url(request), me))
+
+
+@router.get("/api/v1/accounts/verify_credentials")
+async def verify_credentials(
+    request: Request, session: SessionDep, viewer: Annotated[Viewer, Depends(user("profile"))]
+) -> Response:
+    return await _own_account(request, session, viewer)
+
+
+class CredentialsUpdate(Params):
+    note: str | None = None
+    display_name: str | None = Field(default=None, max_length=30)
+
+
+@router.patch("/api/v1/accounts/update_credentials")
+@router.put("/api/v1/accounts/update_credentials")
+async def update_credentials(
+    request: Request,
+    body: Annotated[CredentialsUpdate, Depends(params(CredentialsUpdate))],
+    session: SessionDep,
+    viewer: Annotated[Viewer, Depends(user("write:accounts", writes=True))],
+) -> Response:
+    # The bio is `note`. There is no display name here: the username is shown in its place,
+    # so a display name is accepted and not kept (a username change is the native API's).
+    if body.note is not None:
+        try:
+            changes = ProfileUpdate(bio=body.note)
+        except ValueError:
+            raise Unprocessable("Validation failed: Note is too long (maximum is 300 characters)") from None
+        await users_service.update_profile(session, user_id=viewer.id, editor_id=viewer.id, changes=changes)
+    return await _own_account(request, session, viewer)
+
+
+@router.get("/api/v1/accounts/lookup")
+async def lookup(
+    request: Request, session: SessionDep, viewer: ReadAccounts, acct: Annotated[str, Query(max_length=400)] = ""
+) -> Response:
+    username = acct.removeprefix("@")
+    name, _, domain = username.partition("@")
+    if domain and domain != request.url.netloc and domain != request.url.hostname:
+        raise RecordNotFound("Record not found")  # not one of ours: this server does not federate
+    found = await users_service.find_by_username(session, name)
+    if found is None:
+        raise RecordNotFound("Record not found")
+    return JSONResponse(entities.account_of(base_url(request), found))
+
+
+@router.get("/api/v1/accounts/relationships")
+async def relationships(
+    request: Request,
+    session: SessionDep,
+    viewer: Annotated[Viewer, Depends(user("read:follows"))],
+    ids: Annotated[list[str], Query(alias="id[]", max_length=100)] = [],  # noqa: B006 - FastAPI copies defaults
+    one: Annotated[list[str], Query(alias="id", max_length=100)] = [],  # noqa: B006
+) -> Response:
+    wanted = [found for raw in [*ids, *one] if (found := parse_id(raw)) is not None]
+    known = await users_service.relationships(session, viewer_id=viewer.id, user_ids=wanted)
+    return JSONResponse(
+        [
+            entities.relationship(user_id, following=known[user_id][0], followed_by=known[user_id][1])
+            for user_id in dict.fromkeys(wanted)
+            if user_id in known
+        ]
+    )
+
+
+class AccountRegistration(Params):
+    username: str = ""
+    email: str = ""
+    password: str = ""
+    agreement: bool = False
+    note: str = ""
+    reason: str | None = None
+
+
+@router.post("/api/v1/accounts", dependencies=[RegistrationAllowed])
+async def register(
+    request: Request,
+    body: Annotated[AccountRegistration, Depends(params(AccountRegistration))],
+    session: SessionDep,
+    passwords: PasswordsDep,
+    access: Annotated[Access, Depends(app_or_user("write:accounts"))],
+) -> Response:
+    """Sign up through an app (its `client_credentials` token): answers with a user token."""
+    if not body.agreement:
+        raise Unprocessable("Validation failed: Agreement must be accepted")
+    try:
+        valid = Registration(email=body.email, username=body.username, password=body.password, bio=body.note)
+    except ValueError as error:
+        raise Unprocessable(f"Validation failed: {_first_problem(error)}") from None
+    if access.app_id is None:
+        raise Unprocessable("Registration needs an app's token")
+    app = await oauth.app_by_id(session, access.app_id)
+    assert app is not None  # the token was just found, and its app with it
+    try:
+        created = await auth_service.register(
+            session, passwords, email=valid.email, username=valid.username, password=valid.password, bio=valid.bio
+        )
+    except (UsernameTaken, EmailTaken) as taken:
+        field = "Username" if isinstance(taken, UsernameTaken) else "Email"
+        raise Unprocessable(f"Validation failed: {field} has already been taken") from None
+    grant = await oauth.grant_for_user(
+        session, app=app, user_id=created.id, scope=list(access.scopes), lifetime=lifetime(request)
+    )
+    return JSONResponse(
+        {
+            "access_token": grant.access_token,
+            "token_type": "Bearer",
+            "scope": " ".join(grant.scopes),
+            "created_at": int(grant.created_at.timestamp()),
+        }
+    )
+
+
+def _first_problem(error: ValueError) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(str(part) for part in first['loc'])} {first['msg']}"
+    return str(error)
+
+
+@router.get("/api/v1/accounts/{account}")
+async def get_account(account: str, request: Request, session: SessionDep, viewer: ReadAccounts) -> Response:
+    try:
+        found, _ = await users_service.get_profile(session, user_id=account_id(account), viewer_id=None)
+    except UserNotFound:
+        raise RecordNotFound("Record not found") from None
+    return JSONResponse(entities.account_of(base_url(request), found))
+
+
+@router.get("/api/v1/accounts/{account}/statuses")
+async def account_statuses(
+    account: str,
+    request: Request,
+    session: SessionDep,
+    viewer: Annotated[Viewer | None, Depends(maybe_user("read:statuses"))],
+    max_id: IdQuery = None,
+    since_id: IdQuery = None,
+    min_id: IdQuery = None,
+    limit: LimitQuery = None,
+    pinned: bool = False,
+    only_media: bool = False,
+) -> Response:
+    author_id = account_id(account)
+    w = window(max_id=max_id, since_id=since_id, min_id=min_id, limit=limit, default=20, most=40)
+    if pinned or only_media:  # nothing is pinned here, and there is no media
+        await users_service.ensure_exists(session, user_id=author_id)
+        return JSONResponse([])
+    try:
+        return await posts_page(request, session, author_id=author_id, viewer=viewer, w=w)
+    except UserNotFound:
+        raise RecordNotFound("Record not found") from None
+
+
+async def _follow_list(
+    request: Request, session: SessionDep, account: str, *, followers: bool, max_id: str | None, limit: str | None
+) -> Response:
+    w = window(max_id=max_id, since_id=None, min_id=None, limit=limit, default=40, most=80)
+    try:
+        summaries, cursor = await users_service.follow_page(
+            session, user_id=account_id(account), followers=followers, before=w.before, limit=w.limit
+        )
+    except UserNotFound:
+        raise RecordNotFound("Record not found") from None
+    return await account_page(request, session, [summary.id for summary in summaries], cursor)
+
+
+@router.get("/api/v1/accounts/{account}/followers")
+async def followers(
+    account: str,
+    request: Request,
+    session: SessionDep,
+    viewer: ReadAccounts,
+    max_id: IdQuery = None,
+    limit: LimitQuery = None,
+) -> Response:
+    return await _follow_list(request, session, account, followers=True, max_id=max_id, limit=limit)
+
+
+@router.get("/api/v1/accounts/{account}/following")
+async def following(
+    account: str,
+    request: Request,
+    session: SessionDep,
+    viewer: ReadAccounts,
+    max_id: IdQuery = None,
+    limit: LimitQuery = None,
+) -> Response:
+    return await _follow_list(request, session, account, followers=False, max_id=max_id, limit=limit)
+
+
+async def _relationship(session: SessionDep, viewer: Viewer, user_id: int) -> Response:
+    known = await users_service.relationships(session, viewer_id=viewer.id, user_ids=[user_id])
+    if user_id not in known:
+        raise RecordNotFound("Record not found")
+    following_them, followed_by = known[user_id]
+    return JSONResponse(entities.relationship(user_id, following=following_them, followed_by=followed_by))
+
+
+Follower = Annotated[Viewer, Depends(user("write:follows", writes=True))]
+
+
+@router.post("/api/v1/accounts/{account}/follow")
+async def follow(account: str, session: SessionDep, jobs: JobsDep, viewer: Follower) -> Response:
+    followed_id = account_id(account)
+    try:
+        await users_service.follow(session, jobs, follower_id=viewer.id, followed_id=followed_id)
+    except UserNotFound:
+        raise RecordNotFound("Record not found") from None
+    return await _relationship(session, viewer, followed_id)
+
+
+@router.post("/api/v1/accounts/{account}/unfollow")
+async def unfollow(account: str, session: SessionDep, viewer: Follower) -> Response:
+    followed_id = account_id(account)
+    await users_service.unfollow(session, follower_id=viewer.id, followed_id=followed_id)
+    return await _relationship(session, viewer, followed_id)

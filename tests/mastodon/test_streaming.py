@@ -1,0 +1,106 @@
+"""Mastodon's WebSocket stream, over real HTTP: the token as subprotocol (echoed), `?stream=`,
+subscribe messages, and `notification`, `update`, `status.update` and `delete` frames."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.fixtures.accounts import make_account
+from tests.fixtures.mastodon import token_for
+
+
+def _ws(live_url: str) -> str:
+    return live_url.replace("http://", "ws://") + "/api/v1/streaming"
+
+
+async def _frame(socket: ClientConnection, *, event: str | None = None, seconds: float = 10) -> dict[str, Any]:
+    """The next frame (of that event, if given)."""
+    async with asyncio.timeout(seconds):
+        while True:
+            frame: dict[str, Any] = json.loads(await socket.recv())
+            if event is None or frame.get("event") == event:
+                return frame
+
+
+async def _subscribed(socket: ClientConnection, stream: str) -> None:
+    await socket.send(json.dumps({"type": "subscribe", "stream": stream}))
+    await asyncio.sleep(0.3)  # the server reads it before the next write
+
+
+async def test_websocket_delivers_notifications_and_home_updates(client: AsyncClient, live_url: str) -> None:
+    alice, bob = await make_account(client), await make_account(client)
+    token = await token_for(client, alice)
+    async with connect(_ws(live_url) + "?stream=user", subprotocols=[token.access_token]) as socket:  # type: ignore[list-item]
+        assert socket.subprotocol == token.access_token  # echoed, as browsers require
+        await asyncio.sleep(0.3)
+        await client.post(f"/users/{alice.id}/follow", headers=bob.headers)
+        notification = await _frame(socket, event="notification")
+        assert notification["stream"] == ["user"]
+        payload = json.loads(notification["payload"])
+        assert payload["type"] == "follow"
+        assert payload["account"]["acct"] == bob.username
+        # alice follows bob: his new post, its edit and its deletion reach her home stream
+        await client.post(f"/users/{bob.id}/follow", headers=alice.headers)
+        await asyncio.sleep(0.1)
+        post = (await client.post("/posts", headers=bob.headers, json={"content": "live"})).json()
+        update = await _frame(socket, event="update")
+        assert json.loads(update["payload"])["id"] == post["id"]
+        await client.put(f"/posts/{post['id']}", headers=bob.headers, json={"content": "live, edited"})
+        edited = await _frame(socket, event="status.update")
+        assert json.loads(edited["payload"])["content"] == "<p>live, edited</p>"
+        await client.delete(f"/posts/{post['id']}", headers=bob.headers)
+        deleted = await _frame(socket, event="delete")
+        assert deleted["payload"] == post["id"]
+
+
+async def test_websocket_subscriptions_and_errors(client: AsyncClient, live_url: str) -> None:
+    alice, bob = await make_account(client), await make_account(client)
+    token = await token_for(client, alice)
+    async with connect(_ws(live_url) + f"?access_token={token.access_token}") as socket:
+        await socket.send(json.dumps({"type": "subscribe", "stream": "hashtag:nope"}))
+        assert await _frame(socket) == {"error": "Unknown stream type", "status": 400}
+        await _subscribed(socket, "public:local")
+        post = (await client.post("/posts", headers=bob.headers, json={"content": "for everyone"})).json()
+        update = await _frame(socket, event="update")
+        assert update["stream"] == ["public:local"]
+        assert json.loads(update["payload"])["id"] == post["id"]
+        await socket.send(json.dumps({"type": "unsubscribe", "stream": "public:local"}))
+        await _subscribed(socket, "user:notification")
+        await client.post("/posts", headers=bob.headers, json={"content": "not for this stream any more"})
+        await client.post(f"/posts/{post['id']}/likes", headers=alice.headers)  # her own like: no notification
+        await client.post(f"/users/{alice.id}/follow", headers=bob.headers)
+        frame = await _frame(socket)
+        assert frame["event"] == "notification"  # the post above was not sent: no longer subscribed
+        assert frame["stream"] == ["user:notification"]
+
+
+async def test_websocket_refuses_bad_tokens_and_ends_with_the_session(client: AsyncClient, live_url: str) -> None:
+    with pytest.raises(InvalidStatus):
+        async with connect(_ws(live_url) + "?stream=user", subprotocols=["not-a-token"]):  # type: ignore[list-item]
+            pass
+    alice = await make_account(client)
+    token = await token_for(client, alice)
+    async with connect(_ws(live_url) + "?stream=user", additional_headers=token.headers) as socket:
+        await asyncio.sleep(0.3)
+        # a password change (native API) ends every session, this app's too, and its stream
+        changed = await client.post(
+            "/auth/password",
+            headers=alice.headers,
+            json={"current_password": alice.password, "new_password": "a new password 1"},
+        )
+        assert changed.status_code == 204
+        with pytest.raises(ConnectionClosed):
+            await _until_closed(socket)
+
+
+async def _until_closed(socket: ClientConnection) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            await socket.recv()
