@@ -110,7 +110,6 @@ async def issue_code(
     code_challenge: str | None,
 ) -> str:
     code = secrets.token_urlsafe(32)
-    await repository.delete_expired_codes(session)
     await repository.insert_code(
         session,
         code_hash=_hash(code),
@@ -228,3 +227,8 @@ async def _user_grant(
         session, token_hash=_hash(access_token), app_id=app.id, session_id=session_id, scopes=scope
     )
     return Grant(access_token=access_token, scopes=scope, created_at=datetime.now(UTC), refresh_token=refresh_token)
+
+
+async def purge_expired_codes(session: AsyncSession) -> None:
+    """Codes past their lifetime can never be exchanged: remove them."""
+    await repository.delete_expired_codes(session)

@@ -30,7 +30,9 @@ from townsquare.auth import tasks as auth_tasks
 from townsquare.config import WorkerSettings
 from townsquare.db.session import Database, libpq_url
 from townsquare.kit.errors import Unavailable
+from townsquare.mastodon import tasks as mastodon_tasks
 from townsquare.notifications import tasks as notification_tasks
+from townsquare.oauth import tasks as oauth_tasks
 from townsquare.observability.jobs import observe_job
 from townsquare.worker import upkeep
 
@@ -76,6 +78,8 @@ class JobQueue:
         self._stopping = asyncio.Event()
         notification_tasks.register(self.app, settings)
         auth_tasks.register(self.app)
+        oauth_tasks.register(self.app)
+        mastodon_tasks.register(self.app)
         self._register_recovery()
         self._register_upkeep()
 
