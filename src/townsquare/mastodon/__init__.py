@@ -6,4 +6,4 @@ counts, what notifies) is written here a second time. Mastodon's own documentati
 contract: `{"error": ...}` bodies, `Link` paging by max_id/since_id/min_id, long-lived app tokens.
 """
 
-PREFIXES = ("/api/v1/", "/api/v2/", "/oauth/", "/.well-known/", "/nodeinfo/")
+PREFIXES = ("/api/v1/", "/api/v2/", "/oauth/", "/.well-known/", "/nodeinfo/", "/avatars/", "/headers/")

@@ -21,8 +21,9 @@ from townsquare.mastodon import (
 )
 from townsquare.mastodon.errors import mastodon_error
 
+PARTS = (instance, oauth, accounts, statuses, timelines, notifications, search, streaming, misc)
 router = APIRouter(include_in_schema=False)  # Mastodon's own documentation is its contract
-for part in (instance, oauth, accounts, statuses, timelines, notifications, search, streaming, misc):
+for part in PARTS:
     router.include_router(part.router)
 
 
