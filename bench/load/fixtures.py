@@ -7,9 +7,11 @@ with the run's seed, so two runs on the same preset ask the same questions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
+import secrets
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -104,6 +106,7 @@ class Viewer:
 @dataclass
 class Fixtures:
     typical: list[Viewer]
+    typical_apps: list[Viewer]  # the typical users again, each with a Mastodon app's token
     heavy: list[Viewer]
     people: list[Viewer]
     post_page: list[tuple[Viewer, int]]
@@ -139,6 +142,32 @@ class Minter:
                 user_id, sessions[user_id], self.issuer.issue(user_id=user_id, session_id=sessions[user_id]), following
             )
             for user_id, following in users
+        ]
+
+    def app_tokens(self, viewers: list[Viewer]) -> list[Viewer]:
+        """The same users and sessions with a Mastodon app's token each instead of the JWT
+        (opaque, stored hashed, as `POST /oauth/token` gives them)."""
+        if not viewers:
+            return []
+        tokens = [secrets.token_urlsafe(32) for _ in viewers]
+        with psycopg.connect(libpq_url(self.url)) as connection:
+            row = connection.execute(
+                "INSERT INTO oauth_app (client_id, client_secret_hash, name, redirect_uris, scopes)"
+                " VALUES (%s, %s, 'bench', ARRAY['urn:ietf:wg:oauth:2.0:oob'], ARRAY['read', 'write'])"
+                " RETURNING id",
+                (secrets.token_urlsafe(32), hashlib.sha256(secrets.token_bytes(32)).digest()),
+            ).fetchone()
+            assert row is not None
+            connection.cursor().executemany(
+                "INSERT INTO oauth_token (token_hash, app_id, session_id, scopes) VALUES (%s, %s, %s, ARRAY['read'])",
+                [
+                    (hashlib.sha256(token.encode()).digest(), row[0], viewer.session_id)
+                    for token, viewer in zip(tokens, viewers, strict=True)
+                ],
+            )
+        return [
+            Viewer(viewer.user_id, viewer.session_id, token, viewer.following)
+            for token, viewer in zip(tokens, viewers, strict=True)
         ]
 
 
@@ -182,6 +211,7 @@ def choose(url: str, minter: Minter, seed: int) -> Fixtures:
     rng.shuffle(post_terms)
     return Fixtures(
         typical=[minted[user_id] for user_id, _, _ in typical],
+        typical_apps=minter.app_tokens([minted[user_id] for user_id, _, _ in typical]),
         heavy=[minted[user_id] for user_id, _, _ in heavy],
         people=people_viewers,
         post_page=[(people_viewers[index], int(posts[index][0])) for index in range(min(PAGE_SET, len(posts)))],
@@ -235,6 +265,8 @@ def requests_of(fixtures: Fixtures, seed: int) -> dict[str, list[str]]:
     return {
         "feed-typical": [line("GET", "/feed", viewer) for viewer in fixtures.typical],
         "feed-heavy": [line("GET", "/feed", viewer) for viewer in fixtures.heavy],
+        # The same users' home timeline through the Mastodon API, with app tokens.
+        "mastodon-home": [line("GET", "/api/v1/timelines/home", viewer) for viewer in fixtures.typical_apps],
         "post": [line("GET", f"/posts/{post_id}", viewer) for viewer, post_id in fixtures.post_page],
         "user-posts": [
             line("GET", f"/users/{author}/posts", people[index % len(people)])

@@ -28,6 +28,7 @@ LIBRARIES = (
 )
 SCENARIOS = {
     "feed-typical": "GET /feed, typical user",
+    "mastodon-home": "GET /api/v1/timelines/home (Mastodon API, app token), the same users",
     "feed-heavy": "GET /feed, user following 2,000+",
     "post": "GET /posts/{id}",
     "user-posts": "GET /users/{id}/posts",
@@ -112,6 +113,19 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "met": ratio is not None and ratio >= 0.5,
         }
     )
+    cores = int(results.get("machine", {}).get("cpus") or 1)
+    native, adapted = scenarios.get("feed-typical"), scenarios.get("mastodon-home")
+    if native and adapted:
+        native_ms = cpu_ms(native["saturation"], cores, "api")
+        adapted_ms = cpu_ms(adapted["saturation"], cores, "api")
+        cost = adapted_ms / native_ms if native_ms and adapted_ms else None
+        rows.append(
+            {
+                "target": "Mastodon home timeline: API CPU per request <= 1.15 x GET /feed's",
+                "value": cost,
+                "met": cost is not None and cost <= 1.15,
+            }
+        )
     for server, memory in results.get("memory", {}).items():
         workers = [value for key, value in memory.items() if key.startswith("worker") and value is not None]
         largest = max(workers, default=None)

@@ -105,6 +105,7 @@ def chosen() -> Fixtures:
     people = [Viewer(user_id, user_id + 1000, f"token-{user_id}", 5) for user_id in range(1, 6)]
     return Fixtures(
         typical=people[:2],
+        typical_apps=[Viewer(viewer.user_id, viewer.session_id, f"app-{viewer.user_id}", 5) for viewer in people[:2]],
         heavy=people[2:3],
         people=people,
         post_page=[(people[0], 501), (people[1], 502)],
@@ -120,6 +121,10 @@ def test_requests_of_every_scenario() -> None:
     requests = requests_of(chosen(), seed=1)
 
     assert requests["feed-typical"] == ["GET\t/feed\ttoken-1\t", "GET\t/feed\ttoken-2\t"]
+    assert requests["mastodon-home"] == [
+        "GET\t/api/v1/timelines/home\tapp-1\t",
+        "GET\t/api/v1/timelines/home\tapp-2\t",
+    ]
     assert requests["feed-heavy"] == ["GET\t/feed\ttoken-3\t"]
     assert requests["post"] == ["GET\t/posts/501\ttoken-1\t", "GET\t/posts/502\ttoken-2\t"]
     assert requests["user-posts"] == [

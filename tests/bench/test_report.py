@@ -290,3 +290,19 @@ def test_a_real_report_still_renders(path: Path) -> None:
 
     for name in real["api"]["scenarios"]:
         assert f"| {report.SCENARIOS.get(name, name)} |" in document
+
+
+def test_the_mastodon_home_timeline_is_held_to_the_feeds_api_cpu() -> None:
+    given = results()
+    # The feed: 1000 req/s at 50% of 4 cores (2 ms of API CPU a request). The adapter's home
+    # timeline: 800 req/s at 45.6% (2.28 ms): 1.14 times as much; then at 47% (1.175 times), over.
+    adapted = wrk_run(800.0, p50=150.0, p99=900.0, cpu={"api": 45.6, "postgres": 12.0})
+    given["api"]["scenarios"]["mastodon-home"] = scenario("mastodon-home", adapted, None, 560.0)
+    rows = {row["target"]: (row["value"], row["met"]) for row in report.targets(given)}
+    value, met = rows["Mastodon home timeline: API CPU per request <= 1.15 x GET /feed's"]
+    assert value == pytest.approx(1.14)
+    assert met is True
+
+    given["api"]["scenarios"]["mastodon-home"]["saturation"]["cpu"]["api"] = 47.0
+    rows = {row["target"]: (row["value"], row["met"]) for row in report.targets(given)}
+    assert rows["Mastodon home timeline: API CPU per request <= 1.15 x GET /feed's"][1] is False
