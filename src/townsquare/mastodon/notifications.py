@@ -102,6 +102,7 @@ async def _position(session: SessionDep, viewer: Viewer, notification_id: int | 
 
 
 @router.get("/api/v1/notifications/unread_count")
+@router.get("/api/v2/notifications/unread_count")
 async def unread_count(session: SessionDep, viewer: ReadNotifications) -> Response:
     return JSONResponse({"count": await notifications_service.unread_count(session, user_id=viewer.id)})
 
