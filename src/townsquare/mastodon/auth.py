@@ -85,17 +85,26 @@ def user(scope: str, *, writes: bool = False) -> Callable[..., Coroutine[Any, An
     """A dependency: the signed-in user, whose token has `scope`; `writes` applies the
     writes-per-user rate limit, as on the native API."""
 
-    async def signed_in(access: OptionalAccess, response: Response, limits: LimitsDep) -> Viewer:
+    async def signed_in(access: OptionalAccess) -> Viewer:
         if access is None:
             raise InvalidAccessToken("The access token is invalid")
         _check(access, scope)
         if access.viewer is None:
             raise NeedsUser("This method requires an authenticated user")
-        if writes:
-            await enforce(limits.limiter, limits.writes_per_user, str(access.viewer.id), response)
         return access.viewer
 
-    return signed_in
+    # `signed_in` as a default, not an annotation: annotations are strings here, resolved
+    # without this function's scope.
+    async def signed_in_writer(
+        response: Response,
+        limits: LimitsDep,
+        viewer: Viewer = Depends(signed_in),  # noqa: B008
+    ) -> Viewer:
+        await enforce(limits.limiter, limits.writes_per_user, str(viewer.id), response)
+        return viewer
+
+    # Reads resolve no rate-limit dependency: the home timeline is the hottest route here.
+    return signed_in_writer if writes else signed_in
 
 
 def maybe_user(scope: str) -> Callable[..., Coroutine[Any, Any, Viewer | None]]:

@@ -12,6 +12,8 @@ _PARAGRAPHS = re.compile(r"\n\s*\n")
 def from_plain(text: str) -> str:
     if not text:
         return ""
+    if "\n" not in text and "\r" not in text:  # most posts: one paragraph
+        return f"<p>{html.escape(text, quote=True)}</p>" if text.strip() else ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = (p for p in _PARAGRAPHS.split(text.strip("\n")) if p.strip())
     return "".join(f"<p>{html.escape(p, quote=True).replace(chr(10), '<br />')}</p>" for p in paragraphs)
