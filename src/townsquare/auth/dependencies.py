@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth import service
 from townsquare.auth.errors import InvalidToken
@@ -53,6 +54,11 @@ async def _optional_viewer(
 ) -> Viewer | None:
     if token is None:
         return None
+    return await viewer_of(session, tokens, token)
+
+
+async def viewer_of(session: AsyncSession, tokens: TokenIssuer, token: str) -> Viewer:
+    """Who a native access token speaks for, while its session lives; InvalidToken otherwise."""
     try:
         claims = tokens.decode(token)
     except InvalidAccessToken:

@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from townsquare.auth.models import RefreshSession, RefreshToken
 
 
-async def create_session(session: AsyncSession, *, user_id: int, expires_at: datetime, token_hash: bytes) -> int:
+async def create_session(session: AsyncSession, *, user_id: int, expires_at: datetime, token_hash: bytes | None) -> int:
     session_id: int | None = await session.scalar(
         insert(RefreshSession).values(user_id=user_id, expires_at=expires_at).returning(RefreshSession.id)
     )
     assert session_id is not None
-    await add_token(session, session_id=session_id, token_hash=token_hash)
+    if token_hash is not None:
+        await add_token(session, session_id=session_id, token_hash=token_hash)
     return session_id
 
 
@@ -29,13 +30,6 @@ async def lock_session_of(session: AsyncSession, token_hash: bytes) -> RefreshSe
     token_session = select(RefreshToken.session_id).where(RefreshToken.token_hash == token_hash).scalar_subquery()
     statement = select(RefreshSession).where(RefreshSession.id == token_session).with_for_update()
     return await session.scalar(statement)
-
-
-async def session_id_of(session: AsyncSession, token_hash: bytes) -> int | None:
-    found: int | None = await session.scalar(
-        select(RefreshToken.session_id).where(RefreshToken.token_hash == token_hash)
-    )
-    return found
 
 
 async def claim_token(session: AsyncSession, token_hash: bytes) -> bool:

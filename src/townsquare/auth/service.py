@@ -114,11 +114,6 @@ async def rotate_refresh_token(session: AsyncSession, *, refresh_token: str) -> 
     return RotatedSession(session_id=login_session.id, user_id=login_session.user_id, refresh_token=new_token)
 
 
-async def session_of_refresh_token(session: AsyncSession, *, refresh_token: str) -> int | None:
-    """The id of the session a refresh token belongs to (used or not), without changing it."""
-    return await repository.session_id_of(session, hash_refresh_token(refresh_token))
-
-
 async def authenticate(session: AsyncSession, claims: AccessClaims) -> None:
     """Accept a validly signed access token only while its login session is alive."""
     if not await session_alive(session, user_id=claims.user_id, session_id=claims.session_id):
@@ -202,16 +197,17 @@ def _login_key(login: str) -> str:
     return "login:" + hashlib.sha256(login.lower().encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def start_session(session: AsyncSession, *, user_id: int, lifetime: timedelta) -> tuple[int, str]:
-    """A new login session of the user: its id and its first refresh token."""
-    refresh_token, token_hash = new_refresh_token()
+async def start_app_session(session: AsyncSession, *, user_id: int, lifetime: timedelta) -> int:
+    """A login session for a third-party app's token. It has no native refresh token: what
+    may be done in it is the app's scopes, never a native token's full access."""
     expires_at = datetime.now(UTC) + lifetime
-    session_id = await repository.create_session(session, user_id=user_id, expires_at=expires_at, token_hash=token_hash)
-    return session_id, refresh_token
+    return await repository.create_session(session, user_id=user_id, expires_at=expires_at, token_hash=None)
 
 
 async def _start_session(session: AsyncSession, tokens: TokenIssuer, *, user_id: int) -> IssuedTokens:
-    session_id, refresh_token = await start_session(session, user_id=user_id, lifetime=tokens.refresh_ttl)
+    refresh_token, token_hash = new_refresh_token()
+    expires_at = datetime.now(UTC) + tokens.refresh_ttl
+    session_id = await repository.create_session(session, user_id=user_id, expires_at=expires_at, token_hash=token_hash)
     return IssuedTokens(
         access_token=tokens.issue(user_id=user_id, session_id=session_id),
         refresh_token=refresh_token,

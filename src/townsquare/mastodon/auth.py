@@ -12,10 +12,9 @@ import structlog
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from townsquare.auth import service as auth_service
-from townsquare.auth.dependencies import TokensDep, Viewer
+from townsquare.auth.dependencies import TokensDep, Viewer, viewer_of
+from townsquare.auth.errors import InvalidToken
 from townsquare.auth.limits import LimitsDep
-from townsquare.auth.tokens import InvalidAccessToken as InvalidJWT
 from townsquare.auth.tokens import TokenIssuer
 from townsquare.db.session import SessionDep
 from townsquare.kit.rate_limits import enforce
@@ -50,13 +49,11 @@ async def access_for(token: str, session: AsyncSession, tokens: TokenIssuer) -> 
     """The credentials a token carries; InvalidAccessToken if it is not a live token."""
     if len(token) > 4096:
         raise InvalidAccessToken("The access token is invalid")
-    if "." in token:  # a native JWT
+    if "." in token:  # a native JWT: the user's own login, every scope
         try:
-            claims = tokens.decode(token)
-        except InvalidJWT:
+            native = await viewer_of(session, tokens, token)
+        except InvalidToken:
             raise InvalidAccessToken("The access token is invalid") from None
-        await auth_service.authenticate(session, claims)
-        native = Viewer(id=claims.user_id, session_id=claims.session_id, token_expires_at=claims.expires_at)
         return Access(viewer=native, app_id=None, scopes=ALL_SCOPES)
     found = await oauth_service.authenticate(session, token)
     if found is None:
@@ -117,6 +114,13 @@ def maybe_user(scope: str) -> Callable[..., Coroutine[Any, Any, Viewer | None]]:
         return access.viewer
 
     return perhaps
+
+
+async def any_token(access: OptionalAccess) -> Access:
+    """A dependency: any live token, whatever its scopes (verifying an app's credentials)."""
+    if access is None:
+        raise InvalidAccessToken("The access token is invalid")
+    return access
 
 
 def app_or_user(scope: str) -> Callable[..., Coroutine[Any, Any, Access]]:

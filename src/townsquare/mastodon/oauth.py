@@ -22,7 +22,7 @@ from townsquare.auth.limits import LimitsDep, LoginAllowed
 from townsquare.config import Settings
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import DomainError
-from townsquare.mastodon.auth import Access, app_or_user
+from townsquare.mastodon.auth import Access, any_token
 from townsquare.mastodon.errors import Unprocessable
 from townsquare.mastodon.params import Params, collect, params
 from townsquare.oauth import scopes
@@ -55,6 +55,8 @@ def _redirect_uris(value: str | list[str]) -> list[str]:
         # OOB, https, http (for development), or a native app's own scheme; never a script.
         if uri != OOB and (not parts.scheme or parts.scheme.lower() in ("javascript", "data", "vbscript")):
             raise Unprocessable("Validation failed: Redirect URI must be an absolute URI.")
+        if parts.fragment or "#" in uri:  # RFC 6749 3.1.2: the code must not land in a fragment
+            raise Unprocessable("Validation failed: Redirect URI cannot contain a fragment.")
         if len(uri) > 2000:
             raise Unprocessable("Validation failed: Redirect URI is too long")
     return uris
@@ -93,7 +95,7 @@ async def create_app(
 
 
 @router.get("/api/v1/apps/verify_credentials")
-async def verify_app(access: Annotated[Access, Depends(app_or_user("profile"))], session: SessionDep) -> Response:
+async def verify_app(access: Annotated[Access, Depends(any_token)], session: SessionDep) -> Response:
     app = await oauth.app_by_id(session, access.app_id) if access.app_id is not None else None
     if app is None:
         return JSONResponse({"name": "Townsquare", "website": None, "scopes": list(access.scopes), "vapid_key": ""})
@@ -139,7 +141,8 @@ class AuthorizeQuery(Params):
     redirect_uri: str = Field(default="", max_length=2000)
     scope: str | None = Field(default=None, max_length=2000)
     state: str | None = Field(default=None, max_length=2000)
-    code_challenge: str | None = Field(default=None, max_length=128)
+    # RFC 7636 4.2: 43 to 128 unreserved characters.
+    code_challenge: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._~-]{43,128}$")
     code_challenge_method: str | None = Field(default=None, max_length=10)
 
 
@@ -165,8 +168,9 @@ async def _checked(session: SessionDep, query: AuthorizeQuery) -> tuple[OAuthApp
         asked = oauth.granted_scopes(app, query.scope)
     except InvalidScope:
         return _error_page("The app asks for scopes it did not register.")
-    if query.code_challenge is not None and query.code_challenge_method not in (None, "S256"):
-        return _error_page("Only the S256 code challenge method is supported.")
+    if query.code_challenge is not None and query.code_challenge_method != "S256":
+        # RFC 7636 makes `plain` the default: only S256 is served, and it must be said.
+        return _error_page("Only the S256 code challenge method is supported (code_challenge_method=S256).")
     return app, asked
 
 
@@ -224,6 +228,17 @@ async def authorize_page(request: Request, session: SessionDep) -> Response:
     return _page(f"Authorize {app.name}", _form(app, query, asked))
 
 
+def _same_origin(request: Request) -> bool:
+    """Whether the form came from our own page: a page elsewhere posting someone's (or its
+    own) credentials here is refused (login CSRF). Browsers send Origin or Sec-Fetch-Site
+    with a form; a client sending neither is no browser (and has the password anyway)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
 def _redirect(uri: str, **values: str | None) -> RedirectResponse:
     query = urlencode({key: value for key, value in values.items() if value is not None})
     return RedirectResponse(uri + ("&" if "?" in uri else "?") + query, status_code=303)
@@ -232,6 +247,8 @@ def _redirect(uri: str, **values: str | None) -> RedirectResponse:
 @router.post("/oauth/authorize", response_class=HTMLResponse, dependencies=[LoginAllowed])
 @router.post("/oauth/authorize/", response_class=HTMLResponse, dependencies=[LoginAllowed])
 async def authorize(request: Request, session: SessionDep, passwords: PasswordsDep, limits: LimitsDep) -> Response:
+    if not _same_origin(request):
+        return _error_page("This form can only be sent from this server's own page.", status=403)
     try:
         form = AuthorizeForm.model_validate(await collect(request))
     except ValueError:
@@ -284,7 +301,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         return None
     try:
         client_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # not base64, not ASCII, not UTF-8
         raise InvalidClient() from None
     return client_id, secret
 

@@ -26,7 +26,18 @@ class Params(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        return no_nul(value) if isinstance(value, str) else value
+        return _checked(value)
+
+
+def _checked(value: Any) -> Any:
+    """Refuse NUL anywhere: PostgreSQL text cannot hold it (lists and maps included)."""
+    if isinstance(value, str):
+        return no_nul(value)
+    if isinstance(value, list):
+        return [_checked(item) for item in value]
+    if isinstance(value, dict):
+        return {_checked(key): _checked(item) for key, item in value.items()}
+    return value
 
 
 def _put(into: dict[str, Any], key: str, value: Any) -> None:
@@ -57,7 +68,7 @@ async def collect(request: Request) -> dict[str, Any]:
         if raw.strip():
             try:
                 body = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested past what Python parses
                 raise InvalidRequest("The body is not valid JSON.") from None
             if not isinstance(body, dict):
                 raise InvalidRequest("The body must be a JSON object.")

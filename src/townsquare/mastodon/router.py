@@ -29,6 +29,9 @@ for part in PARTS:
     router.include_router(part.router)
 
 
+PAGE = "/oauth/authorize"
+
+
 class MastodonCORS:
     """Any origin may call the Mastodon API, as on Mastodon: web clients (Phanpy, Elk) run on
     their own origins, and app tokens travel as bearer headers, never as cookies."""
@@ -45,7 +48,9 @@ class MastodonCORS:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIXES):
+        # Not the authorization page: a page of ours, for people, never for other sites' scripts.
+        path = scope["path"] if scope["type"] == "http" else ""
+        if path.startswith(PREFIXES) and not path.startswith(PAGE):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)

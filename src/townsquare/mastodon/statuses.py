@@ -108,6 +108,8 @@ def status_id_of(raw: str) -> int:
 
 class StatusWrite(Params):
     status: str = ""
+    visibility: str | None = Field(default=None, max_length=20)
+    spoiler_text: str = ""
     in_reply_to_id: str | None = Field(default=None, max_length=40)
     media_ids: list[str] = Field(default_factory=list)
     poll: dict[str, Any] | None = None
@@ -126,8 +128,18 @@ def _content(text: str, *, reply: bool) -> str:
         ) from None
 
 
+def _only_public(body: StatusWrite | StatusEdit) -> None:
+    """Every post here is public: a direct message, a followers-only post or a content warning
+    is refused rather than published as an ordinary public post."""
+    if body.visibility not in (None, "", "public"):
+        raise Disabled("This server only has public posts: visibility must be public")
+    if body.spoiler_text.strip():
+        raise Disabled("This server does not support content warnings (spoiler_text)")
+
+
 async def _create(session: SessionDep, jobs: JobsDep, viewer: Viewer, body: StatusWrite) -> tuple[int, bool]:
     """Make the post or comment: (its id, whether it is a comment)."""
+    _only_public(body)
     if body.media_ids or body.poll:
         raise Disabled("This server does not support media attachments or polls")
     if body.scheduled_at:
@@ -180,6 +192,8 @@ async def get_status(status_id: str, request: Request, session: SessionDep, view
 
 class StatusEdit(Params):
     status: str = ""
+    visibility: str | None = Field(default=None, max_length=20)
+    spoiler_text: str = ""
     media_ids: list[str] = Field(default_factory=list)
     poll: dict[str, Any] | None = None
 
@@ -196,6 +210,7 @@ async def edit_status(
     _, _, is_comment = await find_status(request, session, found, viewer)
     if is_comment:
         raise Disabled("Replies cannot be edited on this server")
+    _only_public(body)
     if body.media_ids or body.poll:
         raise Disabled("This server does not support media attachments or polls")
     await posts_service.edit_post(

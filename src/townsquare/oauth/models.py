@@ -35,6 +35,8 @@ class OAuthToken(Base):
         BigInteger, ForeignKey("refresh_session.id", ondelete="CASCADE"), index=True
     )
     scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # SHA-256 of the token's refresh token (user tokens only): trading it in replaces the pair.
+    refresh_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[CreatedAt]
 
 

@@ -82,10 +82,18 @@ async def delete_expired_codes(session: AsyncSession) -> None:
 
 
 async def insert_token(
-    session: AsyncSession, *, token_hash: bytes, app_id: int, session_id: int | None, scopes: list[str]
+    session: AsyncSession,
+    *,
+    token_hash: bytes,
+    app_id: int,
+    session_id: int | None,
+    scopes: list[str],
+    refresh_hash: bytes | None = None,
 ) -> None:
     await session.execute(
-        insert(OAuthToken).values(token_hash=token_hash, app_id=app_id, session_id=session_id, scopes=scopes)
+        insert(OAuthToken).values(
+            token_hash=token_hash, app_id=app_id, session_id=session_id, scopes=scopes, refresh_hash=refresh_hash
+        )
     )
 
 
@@ -131,16 +139,18 @@ async def delete_token(session: AsyncSession, token_hash: bytes) -> TokenRow | N
     return None if row is None else TokenRow(*row)
 
 
-async def app_of_session(session: AsyncSession, session_id: int) -> int | None:
-    app_id: int | None = await session.scalar(
-        select(OAuthToken.app_id).where(OAuthToken.session_id == session_id).limit(1)
-    )
-    return app_id
-
-
-async def delete_session_tokens(session: AsyncSession, session_id: int) -> list[str] | None:
-    """Drop the session's access tokens (a refresh replaces them); the scopes they had."""
-    scopes: list[str] | None = await session.scalar(
-        delete(OAuthToken).where(OAuthToken.session_id == session_id).returning(OAuthToken.scopes)
-    )
-    return scopes
+async def take_refresh(session: AsyncSession, *, app_id: int, refresh_hash: bytes) -> tuple[int, list[str]] | None:
+    """Delete the app's token whose refresh token this is, if its session lives: (session id,
+    scopes). One statement: of two refreshes with one token, one wins."""
+    row = (
+        await session.execute(
+            text("""
+            DELETE FROM oauth_token
+            WHERE refresh_hash = :refresh AND app_id = :app
+              AND session_id IN (SELECT id FROM refresh_session WHERE expires_at > now())
+            RETURNING session_id, scopes
+            """),
+            {"refresh": refresh_hash, "app": app_id},
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])

@@ -89,8 +89,8 @@ async def authenticate_client(session: AsyncSession, *, client_id: str, client_s
 
 
 def granted_scopes(app: OAuthApp, asked: str | None) -> list[str]:
-    """The scopes a grant gives: those asked for (the app's own when none are), within the app's."""
-    wanted = scopes.parse(asked) if asked is not None else list(app.scopes)
+    """The scopes a grant gives: those asked for (`read` when none are, as Mastodon), within the app's."""
+    wanted = scopes.parse(asked)
     if wanted is None or not scopes.subset(wanted, app.scopes):
         raise InvalidScope()
     return wanted
@@ -141,7 +141,7 @@ async def exchange_code(
     found = await repository.take_code(session, _hash(code))
     if found is None or found.app_id != app.id or found.expires_at <= datetime.now(UTC):
         raise InvalidGrant()
-    if redirect_uri is not None and redirect_uri != found.redirect_uri:
+    if redirect_uri != found.redirect_uri:  # RFC 6749 4.1.3: required, and the same
         raise InvalidGrant("The redirect_uri does not match the one the code was issued for.")
     if found.code_challenge is not None and (
         code_verifier is None or not hmac.compare_digest(pkce_challenge(code_verifier), found.code_challenge)
@@ -186,18 +186,12 @@ async def client_credentials_grant(session: AsyncSession, *, app: OAuthApp, scop
 
 
 async def refresh_grant(session: AsyncSession, *, app: OAuthApp, refresh_token: str) -> Grant:
-    session_id = await auth_service.session_of_refresh_token(session, refresh_token=refresh_token)
-    if session_id is None or await repository.app_of_session(session, session_id) != app.id:
-        raise InvalidGrant()  # not this app's: a native session or another app's
-    rotated = await auth_service.rotate_refresh_token(session, refresh_token=refresh_token)
-    kept = await repository.delete_session_tokens(session, rotated.session_id) or list(app.scopes)
-    access_token = secrets.token_urlsafe(32)
-    await repository.insert_token(
-        session, token_hash=_hash(access_token), app_id=app.id, session_id=rotated.session_id, scopes=kept
-    )
-    return Grant(
-        access_token=access_token, scopes=kept, created_at=datetime.now(UTC), refresh_token=rotated.refresh_token
-    )
+    """A new token pair for the old one's session and scopes; the old pair stops working."""
+    found = await repository.take_refresh(session, app_id=app.id, refresh_hash=_hash(refresh_token))
+    if found is None:  # unknown, used already, another app's, or its session ended
+        raise InvalidGrant()
+    session_id, scope = found
+    return await _issue(session, app=app, session_id=session_id, scope=scope)
 
 
 async def revoke(session: AsyncSession, *, app: OAuthApp, token: str) -> None:
@@ -221,10 +215,19 @@ async def authenticate(session: AsyncSession, token: str) -> AppAccess | None:
 async def _user_grant(
     session: AsyncSession, *, app: OAuthApp, user_id: int, scope: list[str], lifetime: timedelta
 ) -> Grant:
-    session_id, refresh_token = await auth_service.start_session(session, user_id=user_id, lifetime=lifetime)
-    access_token = secrets.token_urlsafe(32)
+    session_id = await auth_service.start_app_session(session, user_id=user_id, lifetime=lifetime)
+    return await _issue(session, app=app, session_id=session_id, scope=scope)
+
+
+async def _issue(session: AsyncSession, *, app: OAuthApp, session_id: int, scope: list[str]) -> Grant:
+    access_token, refresh_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     await repository.insert_token(
-        session, token_hash=_hash(access_token), app_id=app.id, session_id=session_id, scopes=scope
+        session,
+        token_hash=_hash(access_token),
+        app_id=app.id,
+        session_id=session_id,
+        scopes=scope,
+        refresh_hash=_hash(refresh_token),
     )
     return Grant(access_token=access_token, scopes=scope, created_at=datetime.now(UTC), refresh_token=refresh_token)
 

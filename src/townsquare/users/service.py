@@ -109,7 +109,10 @@ async def get_many(session: AsyncSession, *, user_ids: Sequence[int]) -> dict[in
 
 
 async def find_by_username(session: AsyncSession, username: str) -> UserAccount | None:
-    return await repository.find_by_username(session, username) if len(username) <= 30 else None
+    # No stored name is longer, and PostgreSQL text cannot hold NUL.
+    if len(username) > 30 or "\x00" in username:
+        return None
+    return await repository.find_by_username(session, username)
 
 
 async def relationships(

@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("app_id", sa.BigInteger(), nullable=False),
         sa.Column("session_id", sa.BigInteger(), nullable=True),
         sa.Column("scopes", postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column("refresh_hash", sa.LargeBinary(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["app_id"], ["oauth_app.id"], name=op.f("fk_oauth_token_app_id_oauth_app"), ondelete="CASCADE"
@@ -87,6 +88,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_oauth_token")),
+        sa.UniqueConstraint("refresh_hash", name=op.f("uq_oauth_token_refresh_hash")),
     )
     op.create_index(op.f("ix_oauth_token_app_id"), "oauth_token", ["app_id"], unique=False)
     op.create_index(op.f("ix_oauth_token_session_id"), "oauth_token", ["session_id"], unique=False)
