@@ -653,3 +653,22 @@ async def test_cors_is_open_on_the_mastodon_api_only(client: AsyncClient) -> Non
     assert "Link" in answer.headers["access-control-expose-headers"]
     native = await client.get("/healthz", headers={"Origin": "https://phanpy.example"})
     assert "access-control-allow-origin" not in native.headers
+
+
+async def test_accounts_search_for_autocompletion(client: AsyncClient) -> None:
+    alice = await make_account(client, "autocomplete_me")
+    token = await token_for(client, alice)
+    found = (await client.get("/api/v1/accounts/search", params={"q": "@autocomplete", "resolve": "true"})).json()
+    assert [account["acct"] for account in found] == ["autocomplete_me"]
+    Account.model_validate(found[0])
+    assert (await client.get("/api/v1/accounts/search", params={"q": ""})).json() == []
+    familiar = await client.get("/api/v1/accounts/familiar_followers", params={"id[]": alice.id}, headers=token.headers)
+    assert familiar.json() == []
+
+
+async def test_empty_features_answer_tokens_with_granular_scopes(client: AsyncClient) -> None:
+    alice = await make_account(client)
+    token = await token_for(client, alice, scope="read:lists read:filters")
+    assert (await client.get("/api/v1/lists", headers=token.headers)).json() == []
+    assert (await client.get("/api/v2/filters", headers=token.headers)).json() == []
+    assert (await client.get("/api/v1/bookmarks", headers=token.headers)).status_code == 403

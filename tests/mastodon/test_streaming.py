@@ -104,3 +104,37 @@ async def _until_closed(socket: ClientConnection) -> None:
     async with asyncio.timeout(10):
         while True:
             await socket.recv()
+
+
+async def test_the_user_stream_carries_notifications_only_for_tokens_that_may_read_them(
+    client: AsyncClient, live_url: str
+) -> None:
+    alice, bob = await make_account(client), await make_account(client)
+    statuses_only = await token_for(client, alice, scope="read:statuses")
+    await client.post(f"/users/{bob.id}/follow", headers=alice.headers)
+    async with connect(_ws(live_url) + "?stream=user", subprotocols=[statuses_only.access_token]) as socket:  # type: ignore[list-item]
+        await asyncio.sleep(0.3)
+        await client.post(f"/users/{alice.id}/follow", headers=bob.headers)  # a notification she may not read here
+        post = (await client.post("/posts", headers=bob.headers, json={"content": "seen"})).json()
+        frame = await _frame(socket)
+        assert frame["event"] == "update"  # the follow's notification never came first
+        assert json.loads(frame["payload"])["id"] == post["id"]
+        await socket.send(json.dumps({"type": "subscribe", "stream": "user:notification"}))
+        refused = await _frame(socket)
+        assert refused == {"error": "Access token does not have the required scopes", "status": 401}
+
+
+async def test_a_binary_or_nested_frame_is_a_bad_request_not_a_dropped_connection(
+    client: AsyncClient, live_url: str
+) -> None:
+    alice = await make_account(client)
+    token = await token_for(client, alice)
+    async with connect(_ws(live_url), subprotocols=[token.access_token], max_size=None) as socket:  # type: ignore[list-item]
+        await socket.send(b"\x00\x01")
+        assert await _frame(socket) == {"error": "Bad request", "status": 400}
+        await socket.send("[" * 100_000)
+        assert await _frame(socket) == {"error": "Bad request", "status": 400}
+        await _subscribed(socket, "public")  # still open, still serving
+        bob = await make_account(client)
+        post = (await client.post("/posts", headers=bob.headers, json={"content": "after the junk"})).json()
+        assert json.loads((await _frame(socket, event="update"))["payload"])["id"] == post["id"]

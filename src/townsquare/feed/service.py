@@ -9,6 +9,7 @@ from townsquare.db.base import AnyRow
 from townsquare.feed import repository
 from townsquare.kit.pagination import page_of
 from townsquare.posts.schemas import post_json
+from townsquare.users import service as users_service
 
 
 async def home_page(
@@ -19,6 +20,12 @@ async def home_page(
     rows = await repository.feed(session, viewer_id, before=before, limit=limit)
     page, cursor = page_of(rows, limit, lambda row: int(row.id))
     return [post_json(row) for row in page], cursor
+
+
+async def home_authors(session: AsyncSession, *, viewer_id: int) -> set[int]:
+    """Whose posts are in the viewer's home feed: everyone they follow, and their own (the
+    rule `repository._FEED` applies, for live timelines that test one new post at a time)."""
+    return await users_service.followed_ids(session, user_id=viewer_id) | {viewer_id}
 
 
 async def home_rows_with_authors(

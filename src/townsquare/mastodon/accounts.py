@@ -15,7 +15,7 @@ from townsquare.auth.limits import RegistrationAllowed
 from townsquare.auth.schemas import Registration
 from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
-from townsquare.mastodon import entities
+from townsquare.mastodon import entities, search
 from townsquare.mastodon.auth import Access, app_or_user, maybe_user, user
 from townsquare.mastodon.errors import RecordNotFound, Unprocessable
 from townsquare.mastodon.instance import base_url
@@ -92,6 +92,28 @@ async def lookup(
     if found is None:
         raise RecordNotFound("Record not found")
     return JSONResponse(entities.account_of(base_url(request), found))
+
+
+@router.get("/api/v1/accounts/search")
+async def search_accounts(
+    request: Request,
+    session: SessionDep,
+    viewer: Annotated[Viewer | None, Depends(maybe_user("read:accounts"))],
+    q: Annotated[str, Query(max_length=2000)] = "",
+    limit: Annotated[str | None, Query(max_length=10)] = None,
+    offset: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    """Accounts by name, for mention and follow autocompletion (`resolve` and `following` are
+    ignored: there is nothing remote here, and every match is offered)."""
+    found, _ = await search.find(
+        base_url(request), session, q=q.removeprefix("@"), wanted="users", limit=limit, offset=offset, viewer=viewer
+    )
+    return JSONResponse(found)
+
+
+@router.get("/api/v1/accounts/familiar_followers")
+async def familiar_followers(viewer: Annotated[Viewer, Depends(user("read:follows"))]) -> Response:
+    return JSONResponse([])
 
 
 @router.get("/api/v1/accounts/relationships")

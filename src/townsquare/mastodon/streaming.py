@@ -25,21 +25,22 @@ from townsquare.auth import service as auth_service
 from townsquare.auth.dependencies import Viewer
 from townsquare.db.ids import first_id_at
 from townsquare.db.session import Database
+from townsquare.feed import service as feed_service
 from townsquare.kit.errors import DomainError
-from townsquare.mastodon.auth import access_for, user
+from townsquare.mastodon.auth import Access, access_for, app_or_user
+from townsquare.mastodon.errors import NeedsUser
 from townsquare.mastodon.notifications import render
 from townsquare.mastodon.statuses import statuses_by_ids
 from townsquare.notifications import service as notifications_service
 from townsquare.notifications.errors import NotificationNotFound
 from townsquare.notifications.hub import Close, NotificationHub, PostEvent, Pushed, Resync
 from townsquare.oauth import scopes as oauth_scopes
-from townsquare.users import service as users_service
 
 router = APIRouter()
 
 STREAMS = frozenset({"user", "user:notification", "public", "public:local"})
-# How long the list of whom a streaming user follows is trusted before it is read again.
-FOLLOWING_TTL = 10.0
+# How long the authors of a streaming user's home timeline are trusted before read again.
+HOME_TTL = 10.0
 REPLAY_LIMIT = 100
 OVERLAP = 5000 << 16  # as notifications.stream: commits land out of id order
 
@@ -55,16 +56,25 @@ class LiveTimeline:
     """One client's streams: what they subscribe to may change while it runs (WebSocket)."""
 
     def __init__(
-        self, *, hub: NotificationHub, database: Database, base: str, viewer: Viewer, heartbeat_seconds: float
+        self,
+        *,
+        hub: NotificationHub,
+        database: Database,
+        base: str,
+        viewer: Viewer,
+        scopes: tuple[str, ...],
+        heartbeat_seconds: float,
     ) -> None:
         self._hub = hub
         self._database = database
         self._base = base
         self._viewer = viewer
+        # The `user` stream carries notifications only for tokens that may read them.
+        self._reads_notifications = oauth_scopes.covers(scopes, "read:notifications")
         self._heartbeat = heartbeat_seconds
         self.streams: set[str] = set()
-        self._following: set[int] = set()
-        self._following_read_at = -FOLLOWING_TTL
+        self._home: set[int] = set()
+        self._home_read_at = -HOME_TTL
         self._sent: deque[int] = deque(maxlen=4 * REPLAY_LIMIT)
         self._high = first_id_at(time.time()) - OVERLAP
 
@@ -95,7 +105,8 @@ class LiveTimeline:
                         yield found
 
     def _notification_streams(self) -> tuple[str, ...]:
-        return tuple(name for name in ("user", "user:notification") if name in self.streams)
+        names = ("user", "user:notification") if self._reads_notifications else ("user:notification",)
+        return tuple(name for name in names if name in self.streams)
 
     async def _notification(self, notification_id: int) -> Event | None:
         streams = self._notification_streams()
@@ -137,13 +148,11 @@ class LiveTimeline:
         return Event(tuple(streams), "update" if message.kind == "new" else "status.update", json.dumps(status))
 
     async def _in_home(self, author_id: int) -> bool:
-        if author_id == self._viewer.id:
-            return True
-        if time.monotonic() - self._following_read_at >= FOLLOWING_TTL:
+        if time.monotonic() - self._home_read_at >= HOME_TTL:
             async with self._database.read_sessions() as session:
-                self._following = await users_service.followed_ids(session, user_id=self._viewer.id)
-            self._following_read_at = time.monotonic()
-        return author_id in self._following
+                self._home = await feed_service.home_authors(session, viewer_id=self._viewer.id)
+            self._home_read_at = time.monotonic()
+        return author_id in self._home
 
     async def _session_alive(self) -> bool:
         async with self._database.read_sessions() as session:
@@ -152,13 +161,14 @@ class LiveTimeline:
             )
 
 
-def _timeline(request_app: object, base: str, viewer: Viewer) -> LiveTimeline:
+def _timeline(request_app: object, base: str, viewer: Viewer, scopes: tuple[str, ...]) -> LiveTimeline:
     app = request_app
     return LiveTimeline(
         hub=app.state.hub,  # type: ignore[attr-defined]
         database=app.state.database,  # type: ignore[attr-defined]
         base=base,
         viewer=viewer,
+        scopes=scopes,
         heartbeat_seconds=app.state.settings.notifications.stream_heartbeat_seconds,  # type: ignore[attr-defined]
     )
 
@@ -179,8 +189,10 @@ async def _sse(timeline: LiveTimeline) -> AsyncIterator[bytes]:
 
 def _sse_route(streams: set[str], scope: str):  # type: ignore[no-untyped-def]
     # A default, not an annotation: annotations are strings here, resolved without this scope.
-    async def stream(request: Request, viewer: Viewer = Depends(user(scope))) -> StreamingResponse:  # noqa: B008
-        timeline = _timeline(request.app, str(request.base_url).rstrip("/"), viewer)
+    async def stream(request: Request, access: Access = Depends(app_or_user(scope))) -> StreamingResponse:  # noqa: B008
+        if access.viewer is None:
+            raise NeedsUser("This method requires an authenticated user")
+        timeline = _timeline(request.app, str(request.base_url).rstrip("/"), access.viewer, access.scopes)
         timeline.streams = set(streams)
         return StreamingResponse(
             _sse(timeline),
@@ -226,23 +238,25 @@ async def websocket_stream(websocket: WebSocket) -> None:
         async with app.state.database.read_sessions() as session:
             with contextlib.suppress(DomainError):
                 access = await access_for(token, session, app.state.tokens)
-    if access is None or access.viewer is None or not oauth_scopes.covers(access.scopes, "read:statuses"):
+    if access is None or access.viewer is None:  # scopes are checked per subscription
         await websocket.close(code=4001, reason="The access token is invalid")  # before accepting: a 403
         return
     await websocket.accept(subprotocol=protocol.split(",")[0].strip() if protocol else None)
     base = ("https://" if websocket.url.scheme == "wss" else "http://") + websocket.url.netloc
-    timeline = _timeline(app, base, access.viewer)
+    timeline = _timeline(app, base, access.viewer, access.scopes)
     first = websocket.query_params.get("stream")
     if first:
         await _subscribe(websocket, timeline, access.scopes, first)
     sending = asyncio.create_task(_send_events(websocket, timeline))
     try:
         while True:
-            raw = await websocket.receive_text()
+            received = await websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                break
             try:
-                message = json.loads(raw)
+                message = json.loads(received.get("text") or "")  # a binary frame is no message
                 kind, name = message.get("type"), message.get("stream")
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 await _send(websocket, {"error": "Bad request", "status": 400})
                 continue
             if kind == "subscribe":
