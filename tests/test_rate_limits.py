@@ -26,6 +26,7 @@ LIMITS = RateLimitSettings(
     login_per_account="3/minute",
     login_per_address="8/minute",
     registrations_per_address="3/minute",
+    apps_per_address="2/minute",
     writes_per_user="4/minute;6/hour",
 )
 
@@ -204,6 +205,16 @@ async def test_registrations_are_limited_per_address(limited_app: FastAPI, app: 
         assert (await client.get("/users/flood3")).status_code == 404  # nothing was made
     async with calling(limited_app, "192.0.2.21") as other:
         assert (await register(other, "flood3")).status_code == 201
+
+
+async def test_mastodon_app_registrations_are_limited_per_address(limited_app: FastAPI, app: FastAPI) -> None:
+    async with calling(limited_app, "192.0.2.30") as client:
+        answers = [await client.post("/api/v1/apps", data={"client_name": f"app {n}"}) for n in range(3)]
+        assert [answer.status_code for answer in answers] == [200, 200, 429]
+        assert answers[2].json() == {"error": answers[2].json()["error"]}  # Mastodon's shape on its surface
+        assert "Retry-After" in answers[2].headers
+    async with calling(limited_app, "192.0.2.31") as other:
+        assert (await other.post("/api/v1/apps", data={"client_name": "elsewhere"})).status_code == 200
 
 
 async def test_ipv6_clients_are_counted_by_their_64(limited_app: FastAPI, app: FastAPI) -> None:

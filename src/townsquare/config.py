@@ -184,12 +184,17 @@ class RateLimitSettings(BaseModel):
     # Logins (right or wrong: each costs a password hash) and token refreshes per client address.
     login_per_address: str = "30/minute;300/hour"
     registrations_per_address: str = "5/minute;50/day"
+    # Apps registered through the Mastodon API (`POST /api/v1/apps`) per client address: clients
+    # register one at each login, so more than accounts, and still bounded.
+    apps_per_address: str = "30/minute;300/day"
     # Posts, edits, deletions, likes, comments, follows and profile changes by one user, together.
     writes_per_user: str = "60/minute;1000/hour"
     # Prefix of the counters' keys in Redis, so several deployments can share one.
     key_prefix: str = "townsquare"
 
-    @field_validator("login_per_account", "login_per_address", "registrations_per_address", "writes_per_user")
+    @field_validator(
+        "login_per_account", "login_per_address", "registrations_per_address", "apps_per_address", "writes_per_user"
+    )
     @classmethod
     def _limits_notation(cls, value: str) -> str:
         parse_many(value)  # ValueError with the offending text

@@ -18,6 +18,7 @@ class Limits:
     login_per_account: Policy
     login_per_address: Policy
     registrations_per_address: Policy
+    apps_per_address: Policy
     writes_per_user: Policy
 
     @classmethod
@@ -30,6 +31,7 @@ class Limits:
             login_per_account=Policy.parse("login-account", numbers.login_per_account),
             login_per_address=Policy.parse("login-address", numbers.login_per_address),
             registrations_per_address=Policy.parse("registration-address", numbers.registrations_per_address),
+            apps_per_address=Policy.parse("app-address", numbers.apps_per_address),
             writes_per_user=Policy.parse("writes-user", numbers.writes_per_user),
         )
 
@@ -59,5 +61,10 @@ async def _login_allowed(request: Request, response: Response, limits: LimitsDep
     await enforce(limits.limiter, limits.login_per_address, client_address(request), response)
 
 
+async def _app_registration_allowed(request: Request, response: Response, limits: LimitsDep) -> None:
+    await enforce(limits.limiter, limits.apps_per_address, client_address(request), response)
+
+
 RegistrationAllowed = Depends(_registration_allowed)
+AppRegistrationAllowed = Depends(_app_registration_allowed)
 LoginAllowed = Depends(_login_allowed)

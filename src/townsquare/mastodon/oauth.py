@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import Field
 
 from townsquare.auth.dependencies import PasswordsDep
-from townsquare.auth.limits import LimitsDep, LoginAllowed
+from townsquare.auth.limits import AppRegistrationAllowed, LimitsDep, LoginAllowed
 from townsquare.config import Settings
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import DomainError
@@ -77,7 +77,7 @@ def _application(app: OAuthApp, *, secret: str | None = None) -> dict[str, objec
     return found
 
 
-@router.post("/api/v1/apps")
+@router.post("/api/v1/apps", dependencies=[AppRegistrationAllowed])
 async def create_app(
     body: Annotated[AppRegistration, Depends(params(AppRegistration))], session: SessionDep
 ) -> Response:
