@@ -633,6 +633,9 @@ async def test_disabled_features_answer_like_mastodon(client: AsyncClient) -> No
     media = await client.post("/api/v1/statuses", headers=token.headers, data={"status": "q", "media_ids[]": ["1"]})
     assert media.status_code == 422
     assert (await client.get("/api/v1/push/subscription", headers=token.headers)).status_code == 404
+    upload = await client.post("/api/v2/media", headers=token.headers, files={"file": ("a.png", b"\x89PNG")})
+    assert upload.status_code == 422
+    assert "media" in upload.json()["error"]
     assert (await client.get("/api/v1/preferences", headers=token.headers)).json()[
         "posting:default:visibility"
     ] == "public"

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from townsquare.auth.dependencies import Viewer
 from townsquare.mastodon.auth import maybe_user, user
-from townsquare.mastodon.errors import RecordNotFound
+from townsquare.mastodon.errors import Disabled, RecordNotFound
 
 router = APIRouter()
 
@@ -83,3 +83,9 @@ async def push_subscription(viewer: Annotated[Viewer, Depends(user("push"))]) ->
 @router.get("/api/v1/streaming/health")
 async def streaming_health() -> Response:
     return Response("OK", media_type="text/plain")
+
+
+@router.post("/api/v1/media")
+@router.post("/api/v2/media")
+async def media(viewer: Annotated[Viewer, Depends(user("write:media"))]) -> Response:
+    raise Disabled("This server does not support media attachments")
