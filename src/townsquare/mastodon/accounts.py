@@ -20,7 +20,7 @@ from townsquare.mastodon.auth import Access, app_or_user, maybe_user, user
 from townsquare.mastodon.errors import RecordNotFound, Unprocessable
 from townsquare.mastodon.instance import base_url
 from townsquare.mastodon.oauth import lifetime
-from townsquare.mastodon.paging import IdQuery, LimitQuery, window
+from townsquare.mastodon.paging import LongWindow, StatusWindow, Window
 from townsquare.mastodon.params import Params, params
 from townsquare.mastodon.statuses import account_page, posts_page
 from townsquare.oauth import service as oauth
@@ -206,15 +206,11 @@ async def account_statuses(
     request: Request,
     session: SessionDep,
     viewer: Annotated[Viewer | None, Depends(maybe_user("read:statuses"))],
-    max_id: IdQuery = None,
-    since_id: IdQuery = None,
-    min_id: IdQuery = None,
-    limit: LimitQuery = None,
+    w: StatusWindow,
     pinned: bool = False,
     only_media: bool = False,
 ) -> Response:
     author_id = account_id(account)
-    w = window(max_id=max_id, since_id=since_id, min_id=min_id, limit=limit, default=20, most=40)
     if pinned or only_media:  # nothing is pinned here, and there is no media
         await users_service.ensure_exists(session, user_id=author_id)
         return JSONResponse([])
@@ -224,10 +220,7 @@ async def account_statuses(
         raise RecordNotFound("Record not found") from None
 
 
-async def _follow_list(
-    request: Request, session: SessionDep, account: str, *, followers: bool, max_id: str | None, limit: str | None
-) -> Response:
-    w = window(max_id=max_id, since_id=None, min_id=None, limit=limit, default=40, most=80)
+async def _follow_list(request: Request, session: SessionDep, account: str, *, followers: bool, w: Window) -> Response:
     try:
         summaries, cursor = await users_service.follow_page(
             session, user_id=account_id(account), followers=followers, before=w.before, limit=w.limit
@@ -243,10 +236,9 @@ async def followers(
     request: Request,
     session: SessionDep,
     viewer: ReadAccounts,
-    max_id: IdQuery = None,
-    limit: LimitQuery = None,
+    w: LongWindow,
 ) -> Response:
-    return await _follow_list(request, session, account, followers=True, max_id=max_id, limit=limit)
+    return await _follow_list(request, session, account, followers=True, w=w)
 
 
 @router.get("/api/v1/accounts/{account}/following")
@@ -255,10 +247,9 @@ async def following(
     request: Request,
     session: SessionDep,
     viewer: ReadAccounts,
-    max_id: IdQuery = None,
-    limit: LimitQuery = None,
+    w: LongWindow,
 ) -> Response:
-    return await _follow_list(request, session, account, followers=False, max_id=max_id, limit=limit)
+    return await _follow_list(request, session, account, followers=False, w=w)
 
 
 async def _relationship(session: SessionDep, viewer: Viewer, user_id: int) -> Response:

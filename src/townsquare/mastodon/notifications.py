@@ -25,7 +25,7 @@ from townsquare.mastodon.auth import user
 from townsquare.mastodon.entities import OUR_TYPES, Json
 from townsquare.mastodon.errors import RecordNotFound
 from townsquare.mastodon.instance import base_url
-from townsquare.mastodon.paging import IdQuery, LimitQuery, link, page, window
+from townsquare.mastodon.paging import LongWindow, link, page
 from townsquare.mastodon.params import Params, params
 from townsquare.mastodon.statuses import statuses_by_ids
 from townsquare.notifications import service as notifications_service
@@ -71,14 +71,10 @@ async def notifications(
     request: Request,
     session: SessionDep,
     viewer: ReadNotifications,
-    max_id: IdQuery = None,
-    since_id: IdQuery = None,
-    min_id: IdQuery = None,
-    limit: LimitQuery = None,
+    w: LongWindow,
     types: TypesQuery = [],  # noqa: B006 - FastAPI copies defaults
     exclude_types: ExcludeQuery = [],  # noqa: B006
 ) -> Response:
-    w = window(max_id=max_id, since_id=since_id, min_id=min_id, limit=limit, default=40, most=80)
     kinds = _our_types(types, exclude_types)
     if kinds == []:
         return JSONResponse([])

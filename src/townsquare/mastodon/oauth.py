@@ -10,7 +10,7 @@ import base64
 import binascii
 import html
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -217,15 +217,28 @@ def _form(app: OAuthApp, query: AuthorizeQuery, asked: list[str], *, error: str 
 @router.get("/oauth/authorize", response_class=HTMLResponse)
 @router.get("/oauth/authorize/", response_class=HTMLResponse)
 async def authorize_page(request: Request, session: SessionDep) -> Response:
+    found = await _authorization(request, session, AuthorizeQuery)
+    if isinstance(found, HTMLResponse):
+        return found
+    query, app, asked = found
+    return _page(f"Authorize {app.name}", _form(app, query, asked))
+
+
+Q = TypeVar("Q", bound=AuthorizeQuery)
+
+
+async def _authorization(
+    request: Request, session: SessionDep, shape: type[Q]
+) -> tuple[Q, OAuthApp, list[str]] | HTMLResponse:
+    """The request read as `shape` with its app and scopes, or the page that says what is wrong."""
     try:
-        query = AuthorizeQuery.model_validate(await collect(request))
+        query = shape.model_validate(await collect(request))
     except ValueError:
         return _error_page("The authorization request is malformed.")
     checked = await _checked(session, query)
     if isinstance(checked, HTMLResponse):
         return checked
-    app, asked = checked
-    return _page(f"Authorize {app.name}", _form(app, query, asked))
+    return query, *checked
 
 
 def _same_origin(request: Request) -> bool:
@@ -249,14 +262,10 @@ def _redirect(uri: str, **values: str | None) -> RedirectResponse:
 async def authorize(request: Request, session: SessionDep, passwords: PasswordsDep, limits: LimitsDep) -> Response:
     if not _same_origin(request):
         return _error_page("This form can only be sent from this server's own page.", status=403)
-    try:
-        form = AuthorizeForm.model_validate(await collect(request))
-    except ValueError:
-        return _error_page("The authorization request is malformed.")
-    checked = await _checked(session, form)
-    if isinstance(checked, HTMLResponse):
-        return checked
-    app, asked = checked
+    found = await _authorization(request, session, AuthorizeForm)
+    if isinstance(found, HTMLResponse):
+        return found
+    form, app, asked = found
     redirect_uri = form.redirect_uri or app.redirect_uris[0]
     if form.decision == "deny":
         if redirect_uri == OOB:

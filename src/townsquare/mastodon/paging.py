@@ -4,12 +4,12 @@ refused, and a `Link` header with `next` first (toot's parser reads only the fir
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from townsquare.db.ids import parse_id
 from townsquare.mastodon.errors import Unprocessable
@@ -76,3 +76,18 @@ def link(request: Request, response: Response, *, newest: str | None, oldest: st
 def _with(request: Request, key: str, value: str) -> str:
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "min_id", "since_id")]
     return str(request.url.replace(query=urlencode([*kept, (key, value)])))
+
+
+def _window_of(default: int, most: int) -> Callable[..., Coroutine[Any, Any, Window]]:
+    async def read(
+        max_id: IdQuery = None, since_id: IdQuery = None, min_id: IdQuery = None, limit: LimitQuery = None
+    ) -> Window:
+        return window(max_id=max_id, since_id=since_id, min_id=min_id, limit=limit, default=default, most=most)
+
+    return read
+
+
+# The paging parameters of a list, with Mastodon's default and largest page: statuses...
+StatusWindow = Annotated[Window, Depends(_window_of(20, 40))]
+# ... and notifications and accounts.
+LongWindow = Annotated[Window, Depends(_window_of(40, 80))]

@@ -29,7 +29,7 @@ from townsquare.mastodon.auth import maybe_user, user
 from townsquare.mastodon.entities import Json
 from townsquare.mastodon.errors import Disabled, RecordNotFound, Unprocessable
 from townsquare.mastodon.instance import base_url
-from townsquare.mastodon.paging import IdQuery, LimitQuery, Window, link, page, window
+from townsquare.mastodon.paging import LongWindow, Window, link, page
 from townsquare.mastodon.params import Params, params
 from townsquare.posts import service as posts_service
 from townsquare.posts.errors import PostNotFound
@@ -291,11 +291,9 @@ async def favourited_by(
     request: Request,
     session: SessionDep,
     viewer: ReadStatuses,
-    max_id: IdQuery = None,
-    limit: LimitQuery = None,
+    w: LongWindow,
 ) -> Response:
     found = status_id_of(status_id)
-    w = window(max_id=max_id, since_id=None, min_id=None, limit=limit, default=40, most=80)
     try:
         likers, cursor = await interactions_service.likers_page(session, post_id=found, before=w.before, limit=w.limit)
     except PostNotFound:

@@ -11,7 +11,7 @@ from townsquare.auth.dependencies import Viewer
 from townsquare.db.session import SessionDep
 from townsquare.feed import service as feed_service
 from townsquare.mastodon.auth import maybe_user, user
-from townsquare.mastodon.paging import IdQuery, LimitQuery, page, window
+from townsquare.mastodon.paging import StatusWindow, page
 from townsquare.mastodon.statuses import post_statuses, posts_page
 
 router = APIRouter()
@@ -22,12 +22,8 @@ async def home(
     request: Request,
     session: SessionDep,
     viewer: Annotated[Viewer, Depends(user("read:statuses"))],
-    max_id: IdQuery = None,
-    since_id: IdQuery = None,
-    min_id: IdQuery = None,
-    limit: LimitQuery = None,
+    w: StatusWindow,
 ) -> Response:
-    w = window(max_id=max_id, since_id=since_id, min_id=min_id, limit=limit, default=20, most=40)
     rows = await feed_service.home_rows_with_authors(
         session, viewer_id=viewer.id, before=w.before, after=w.after, upwards=w.upwards, limit=w.limit
     )
@@ -39,10 +35,7 @@ async def public(
     request: Request,
     session: SessionDep,
     viewer: Annotated[Viewer | None, Depends(maybe_user("read:statuses"))],
-    max_id: IdQuery = None,
-    since_id: IdQuery = None,
-    min_id: IdQuery = None,
-    limit: LimitQuery = None,
+    w: StatusWindow,
     remote: bool = False,
     only_media: bool = False,
 ) -> Response:
@@ -50,7 +43,6 @@ async def public(
     remote or has media."""
     if remote or only_media:
         return JSONResponse([])
-    w = window(max_id=max_id, since_id=since_id, min_id=min_id, limit=limit, default=20, most=40)
     return await posts_page(request, session, author_id=None, viewer=viewer, w=w)
 
 
