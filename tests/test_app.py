@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
+import pytest
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
@@ -59,6 +61,19 @@ async def test_openapi_and_docs(client: AsyncClient) -> None:
     docs = await client.get("/docs")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_docs_pages_need_no_internet(client: AsyncClient, page: str) -> None:
+    html = (await client.get(page)).text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets  # scripts, styles, the icon
+    assert not [url for url in assets if not url.startswith("/")], "every asset from this server"
+    assert "fonts.googleapis" not in html
+    for url in assets:
+        served = await client.get(url)
+        assert served.status_code == 200, url
+        assert len(served.content) > 100, url
 
 
 async def test_unknown_route_is_a_404_problem(client: AsyncClient) -> None:

@@ -68,6 +68,7 @@ async def test_docs_are_off_outside_development_unless_turned_on(settings: Setti
     async with serving(production) as client:
         assert (await client.get("/docs")).status_code == 404
         assert (await client.get("/openapi.json")).status_code == 404
+        assert (await client.get("/static-offline-docs/swagger-ui-bundle.js")).status_code == 404
     turned_on = production.model_copy(update={"server": ServerSettings(docs=True)})
     async with serving(turned_on) as client:
         assert (await client.get("/openapi.json")).status_code == 200

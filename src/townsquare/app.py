@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -75,14 +76,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stack.enter_context(on_exit_signals(hub.close_streams))
             yield
 
-    app = FastAPI(
+    docs = settings.docs_enabled
+    # With docs: Swagger UI and ReDoc from fastapi-offline's own copies of their files (under
+    # /static-offline-docs), so /docs works on a machine without internet; FastAPI's load them
+    # from a CDN.
+    app = (FastAPIOffline if docs else FastAPI)(
         title="Townsquare",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
-        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
     app.state.passwords = Passwords(settings.auth)
