@@ -22,6 +22,7 @@ from townsquare.auth.limits import AppRegistrationAllowed, LimitsDep, LoginAllow
 from townsquare.config import Settings
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import DomainError
+from townsquare.kit.origin import FORM_PAGE_REFERRER_POLICY, from_this_site
 from townsquare.mastodon.auth import Access, any_token
 from townsquare.mastodon.errors import Unprocessable
 from townsquare.mastodon.params import Params, collect, params
@@ -125,6 +126,7 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
         headers={
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
             "Cache-Control": "no-store",
+            "Referrer-Policy": FORM_PAGE_REFERRER_POLICY,
         },
     )
 
@@ -241,17 +243,6 @@ async def _authorization(
     return query, *checked
 
 
-def _same_origin(request: Request) -> bool:
-    """Whether the form came from our own page: a page elsewhere posting someone's (or its
-    own) credentials here is refused (login CSRF). Browsers send Origin or Sec-Fetch-Site
-    with a form; a client sending neither is no browser (and has the password anyway)."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
-    origin = request.headers.get("origin")
-    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
-
-
 def _redirect(uri: str, **values: str | None) -> RedirectResponse:
     query = urlencode({key: value for key, value in values.items() if value is not None})
     return RedirectResponse(uri + ("&" if "?" in uri else "?") + query, status_code=303)
@@ -260,7 +251,7 @@ def _redirect(uri: str, **values: str | None) -> RedirectResponse:
 @router.post("/oauth/authorize", response_class=HTMLResponse, dependencies=[LoginAllowed])
 @router.post("/oauth/authorize/", response_class=HTMLResponse, dependencies=[LoginAllowed])
 async def authorize(request: Request, session: SessionDep, passwords: PasswordsDep, limits: LimitsDep) -> Response:
-    if not _same_origin(request):
+    if not from_this_site(request):
         return _error_page("This form can only be sent from this server's own page.", status=403)
     found = await _authorization(request, session, AuthorizeForm)
     if isinstance(found, HTMLResponse):
