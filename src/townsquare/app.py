@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -36,7 +37,11 @@ from townsquare.observability.requests import add_request_telemetry
 from townsquare.posts.router import router as posts_router
 from townsquare.search.router import router as search_router
 from townsquare.users.router import router as users_router
+from townsquare.web.router import HERE as WEB_DIRECTORY
+from townsquare.web.router import router as web_router
 from townsquare.worker.queue import JobQueue
+
+WEB_STATIC = WEB_DIRECTORY / "static"
 
 DESCRIPTION = """
 A social media backend: accounts, profiles, follows, posts, likes, comments, a home feed and
@@ -122,5 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interactions_router)
     app.include_router(notifications_router)
     app.include_router(search_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=WEB_STATIC), name="web-static")
     with_problem_media_type(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import NamedTuple
 
@@ -154,3 +155,19 @@ async def take_refresh(session: AsyncSession, *, app_id: int, refresh_hash: byte
         )
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+async def ensure_app(session: AsyncSession, *, client_id: str, name: str, scopes: list[str]) -> OAuthApp:
+    """The app with this client id, registered now if it was not (at once by many: one wins)."""
+    await session.execute(
+        text("""
+        INSERT INTO oauth_app (client_id, client_secret_hash, name, redirect_uris, scopes)
+        VALUES (:client_id, :secret, :name, ARRAY[]::text[], :scopes)
+        ON CONFLICT (client_id) DO NOTHING
+        """),
+        # No secret anyone knows: the app is the server's own, never a client's.
+        {"client_id": client_id, "secret": secrets.token_bytes(32), "name": name, "scopes": scopes},
+    )
+    app = await app_by_client_id(session, client_id)
+    assert app is not None
+    return app

@@ -235,3 +235,14 @@ async def _issue(session: AsyncSession, *, app: OAuthApp, session_id: int, scope
 async def purge_expired_codes(session: AsyncSession) -> None:
     """Codes past their lifetime can never be exchanged: remove them."""
     await repository.delete_expired_codes(session)
+
+
+WEB_CLIENT_ID = "townsquare-web"
+
+
+async def web_app(session: AsyncSession) -> OAuthApp:
+    """The server's own web client, as an app: its sign-ins are app sessions like any other's
+    (logout, password change and deletion end them), with every scope."""
+    return await repository.ensure_app(
+        session, client_id=WEB_CLIENT_ID, name="Townsquare web", scopes=["read", "write", "follow", "push"]
+    )

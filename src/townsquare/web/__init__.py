@@ -1,0 +1,8 @@
+"""The web client at `/`: server-rendered pages (Jinja2) over the same domain services.
+
+A sign-in is an app session of the server's own web app (townsquare.oauth), kept in an
+HttpOnly, SameSite=Lax cookie (Secure over TLS), so logout, password change and deletion end it
+as they end every other login. Every form that changes state carries a CSRF token bound to
+the session and must come from this site (Origin / Sec-Fetch-Site). Pages are served with a
+Content-Security-Policy that allows only this server's own scripts and styles.
+"""

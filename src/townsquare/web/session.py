@@ -1,0 +1,71 @@
+"""The web client's sign-in cookie and its CSRF tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from townsquare.auth.dependencies import Viewer
+from townsquare.config import Settings
+from townsquare.db.session import SessionDep
+from townsquare.kit.origin import from_this_site
+from townsquare.mastodon.auth import NEVER
+from townsquare.oauth import service as oauth_service
+
+COOKIE = "townsquare_session"
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    viewer: Viewer
+    token: str
+    csrf: str
+
+
+def _csrf_for(request: Request, token: str) -> str:
+    """A CSRF token bound to this sign-in: the same for all its forms, useless for another's."""
+    settings: Settings = request.app.state.settings
+    key = hashlib.sha256(("web-csrf:" + settings.jwt_secret()).encode()).digest()
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+
+
+async def _web_session(request: Request, session: SessionDep) -> WebSession | None:
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 100 or "." in token:
+        return None
+    found = await oauth_service.authenticate(session, token)
+    if found is None or found.user_id is None or found.session_id is None:
+        return None  # signed out, password changed, account deleted: as if no cookie
+    viewer = Viewer(id=found.user_id, session_id=found.session_id, token_expires_at=NEVER)
+    return WebSession(viewer=viewer, token=token, csrf=_csrf_for(request, token))
+
+
+MaybeSignedIn = Annotated[WebSession | None, Depends(_web_session)]
+
+
+def csrf_ok(request: Request, web: WebSession | None, given: str) -> bool:
+    """A state-changing form may go on: it comes from this site, and (signed in) carries the
+    sign-in's CSRF token."""
+    if not from_this_site(request):
+        return False
+    return web is None or hmac.compare_digest(web.csrf, given)
+
+
+def set_cookie(request: Request, response: Response, token: str, *, max_age: int) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,  # no script reads it
+        secure=request.url.scheme == "https",
+        samesite="lax",  # not sent with other sites' form posts
+        path="/",
+    )
+
+
+def clear_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/", httponly=True, secure=request.url.scheme == "https", samesite="lax")

@@ -1,0 +1,156 @@
+"""The web client through HTTP, as a browser sends it: sign-up, sign-in, the cookie, CSRF, CSP,
+escaping, posting, "load more", sign-out, and sessions ended elsewhere."""
+
+from __future__ import annotations
+
+import re
+
+from httpx import AsyncClient
+
+from tests.fixtures.accounts import make_account
+from tests.fixtures.content import post
+
+SAME_SITE = {"Origin": "http://test", "Sec-Fetch-Site": "same-origin"}
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert found is not None, html
+    return found.group(1)
+
+
+async def _signed_up(client: AsyncClient, name: str = "webby") -> str:
+    """Sign up through the form; the client keeps the cookie. The CSRF token of the home page."""
+    response = await client.post(
+        "/signup",
+        data={"email": f"{name}@example.com", "username": name, "password": "a long password"},
+        headers=SAME_SITE,
+    )
+    assert response.status_code == 303, response.text
+    cookie = response.headers["set-cookie"]
+    assert "townsquare_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    home = await client.get("/")
+    assert "What&#39;s happening?" in home.text or "What's happening?" in home.text
+    return _csrf(home.text)
+
+
+async def test_a_visitor_sees_the_sign_in_page_with_a_strict_policy(client: AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200
+    assert '<form method="post" action="/signin"' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    for asset in ("/static/web.css", "/static/web.js"):
+        assert (await client.get(asset)).status_code == 200
+
+
+async def test_sign_up_post_and_see_it_in_the_feed_escaped(client: AsyncClient) -> None:
+    csrf = await _signed_up(client)
+    text = "<script>alert(1)</script> <img src=x onerror=alert(2)>"
+    posted = await client.post("/compose", data={"content": text, "csrf": csrf}, headers=SAME_SITE)
+    assert posted.status_code == 303
+    home = (await client.get("/")).text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(2)&gt;" in home
+    assert "<script>alert(1)" not in home
+    assert "<img src=x" not in home
+
+
+async def test_forms_without_the_csrf_token_or_from_elsewhere_change_nothing(client: AsyncClient) -> None:
+    csrf = await _signed_up(client, "careful")
+    no_token = await client.post("/compose", data={"content": "forged"}, headers=SAME_SITE)
+    assert no_token.status_code == 403
+    elsewhere = await client.post(
+        "/compose", data={"content": "forged", "csrf": csrf}, headers={"Origin": "https://evil.example"}
+    )
+    assert elsewhere.status_code == 403
+    cross_site = await client.post("/signout", data={"csrf": csrf}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross_site.status_code == 403
+    assert "forged" not in (await client.get("/")).text
+    login_csrf = await client.post(
+        "/signin", data={"login": "x", "password": "y"}, headers={"Origin": "https://evil.example"}
+    )
+    assert login_csrf.status_code == 403
+
+
+async def test_sign_in_errors_read_as_sentences(client: AsyncClient) -> None:
+    account = await make_account(client)
+    wrong = await client.post("/signin", data={"login": account.username, "password": "nope nope"}, headers=SAME_SITE)
+    assert wrong.status_code == 401
+    assert "Incorrect email, username or password." in wrong.text
+    assert "application/problem+json" not in wrong.headers["content-type"]
+    taken = await client.post(
+        "/signup",
+        data={"email": "x@example.com", "username": account.username, "password": "a long password"},
+        headers=SAME_SITE,
+    )
+    assert taken.status_code == 409
+    assert "That username is already taken." in taken.text
+    short = await client.post(
+        "/signup", data={"email": "y@example.com", "username": "ab", "password": "a long password"}, headers=SAME_SITE
+    )
+    assert short.status_code == 422
+    assert "Username: 3 to 30 letters" in short.text
+    right = await client.post("/signin", data={"login": account.email, "password": account.password}, headers=SAME_SITE)
+    assert right.status_code == 303
+
+
+async def test_too_long_posts_are_refused_with_the_draft_kept(client: AsyncClient) -> None:
+    csrf = await _signed_up(client, "wordy")
+    long = await client.post("/compose", data={"content": "x" * 501, "csrf": csrf}, headers=SAME_SITE)
+    assert long.status_code == 422
+    assert "A post holds at most 500 characters." in long.text
+    assert "x" * 501 in long.text
+
+
+async def test_load_more_pages_the_feed_by_cursor(client: AsyncClient) -> None:
+    await _signed_up(client, "reader")
+    author = await make_account(client)
+    for number in range(25):
+        await post(client, author, f"numbered post {number:02}")
+    # follow the author through the API, as the web page for it is still to come
+    login = await client.post("/auth/login", data={"username": "reader", "password": "a long password"})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    assert (await client.post(f"/users/{author.id}/follow", headers=headers)).status_code == 200
+    first = (await client.get("/")).text
+    assert "numbered post 24" in first
+    assert "numbered post 04" not in first
+    more = re.search(r'href="(/\?cursor=[^"]+)"', first)
+    assert more is not None
+    second = (await client.get(more.group(1).replace("&amp;", "&"))).text
+    assert "numbered post 04" in second
+    assert "numbered post 24" not in second
+
+
+async def test_sign_out_and_a_password_change_end_the_web_session(client: AsyncClient) -> None:
+    csrf = await _signed_up(client, "leaver")
+    out = await client.post("/signout", data={"csrf": csrf}, headers=SAME_SITE)
+    assert out.status_code == 303
+    assert 'townsquare_session=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
+    assert '<form method="post" action="/signin"' in (await client.get("/")).text
+    # signed in again, then the password changes through the API: the cookie stops working
+    again = await client.post("/signin", data={"login": "leaver", "password": "a long password"}, headers=SAME_SITE)
+    assert again.status_code == 303
+    kept = again.cookies.get("townsquare_session")
+    login = await client.post("/auth/login", data={"username": "leaver", "password": "a long password"})
+    changed = await client.post(
+        "/auth/password",
+        headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        json={"current_password": "a long password", "new_password": "another long one"},
+    )
+    assert changed.status_code == 204
+    client.cookies.set("townsquare_session", kept or "")
+    assert '<form method="post" action="/signin"' in (await client.get("/")).text
+
+
+async def test_the_cookie_is_secure_over_tls(client: AsyncClient) -> None:
+    response = await client.post(
+        "https://test/signup",
+        data={"email": "tls@example.com", "username": "tls_user", "password": "a long password"},
+        headers={"Origin": "https://test"},
+    )
+    assert response.status_code == 303
+    assert "Secure" in response.headers["set-cookie"]
