@@ -70,20 +70,29 @@ async def test_sign_up_post_and_read_it_back_in_the_browser(browser: Browser, li
     await page.fill("#password", "a long password")
     await _audit(page)
     await _shoot(page, "signup")
-    await page.click("button[type=submit]")
+    await page.click("form.card button[type=submit]")
     await page.wait_for_url(f"{live_url}/")
 
     composer = page.locator("#content")
     await composer.fill("hello <script>alert('x')</script> <img src=x onerror=alert(1)>")
     counter = page.locator("#content-count")
     assert await counter.text_content() == f"{500 - 62} characters left"
-    await page.click("text=Post")
+    await page.click("form.compose button[type=submit]")
     await page.wait_for_selector("article.post")
     shown = await page.locator("article.post .content").first.text_content()
     assert shown == "hello <script>alert('x')</script> <img src=x onerror=alert(1)>"
     assert await page.locator("article.post img").count() == 0  # text, not an element
     await _audit(page)
     await _shoot(page, "home")
+    await page.click("article.post footer a")  # its comments: the post page
+    await page.fill("#comment", "first!")
+    await page.click("form.card button[type=submit]")
+    await page.wait_for_selector("article.comment")
+    await _audit(page)
+    await _shoot(page, "post")
+    await page.goto("/@browser_user")
+    await _audit(page)
+    await _shoot(page, "profile")
     assert dialogs == []  # no script of the post ran
     assert errors == []
     await context.close()

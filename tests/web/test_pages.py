@@ -154,3 +154,47 @@ async def test_the_cookie_is_secure_over_tls(client: AsyncClient) -> None:
     )
     assert response.status_code == 303
     assert "Secure" in response.headers["set-cookie"]
+
+
+async def test_profiles_follow_likes_comments_bio_and_search(client: AsyncClient) -> None:
+    csrf = await _signed_up(client, "visitor")
+    author = await make_account(client, "author_page", bio="<img src=x onerror=alert(1)> writes")
+    written = await post(client, author, "a post to discuss")
+    page = await client.get("/@author_page")
+    assert page.status_code == 200
+    assert "&lt;img src=x onerror=alert(1)&gt; writes" in page.text
+    assert "<img src=x" not in page.text
+    assert "a post to discuss" in page.text
+    # follow, then the author's post is in the home feed
+    followed = await client.post("/@author_page/follow", data={"csrf": csrf}, headers=SAME_SITE)
+    assert followed.status_code == 303
+    assert "Unfollow" in (await client.get("/@author_page")).text
+    assert "a post to discuss" in (await client.get("/")).text
+    # like and comment on the post page
+    path = f"/@author_page/{written['id']}"
+    liked = await client.post(f"{path}/like", data={"csrf": csrf}, headers=SAME_SITE)
+    assert liked.status_code == 303
+    assert (await client.get(f"/posts/{written['id']}")).json()["like_count"] == 1
+    forged = await client.post(f"{path}/unlike", data={"csrf": "0" * 64}, headers=SAME_SITE)
+    assert forged.status_code == 403
+    commented = await client.post(f"{path}/comment", data={"csrf": csrf, "content": "well said"}, headers=SAME_SITE)
+    assert commented.status_code == 303
+    shown = (await client.get(path)).text
+    assert "well said" in shown
+    assert "1 like" in shown
+    assert "Unlike" in shown
+    unliked = await client.post(f"{path}/unlike", data={"csrf": csrf}, headers=SAME_SITE)
+    assert unliked.status_code == 303
+    assert (await client.get(f"/posts/{written['id']}")).json()["like_count"] == 0
+    # my own bio; not someone else's
+    mine = await client.post("/@visitor/bio", data={"csrf": csrf, "bio": "hello there"}, headers=SAME_SITE)
+    assert mine.status_code == 303
+    assert "hello there" in (await client.get("/@visitor")).text
+    theirs = await client.post("/@author_page/bio", data={"csrf": csrf, "bio": "hacked"}, headers=SAME_SITE)
+    assert theirs.status_code == 403
+    # search people and posts, typo tolerated
+    found = (await client.get("/explore", params={"q": "author_pag"})).text
+    assert 'href="/@author_page"' in found
+    assert "a post to discuss" in (await client.get("/explore", params={"q": "discussing"})).text
+    assert (await client.get("/@nobody_at_all")).status_code == 404
+    assert (await client.get("/@author_page/123")).status_code == 404

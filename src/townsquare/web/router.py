@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -16,16 +17,26 @@ from townsquare.auth.dependencies import PasswordsDep
 from townsquare.auth.limits import LimitsDep, LoginAllowed, RegistrationAllowed
 from townsquare.auth.schemas import Registration
 from townsquare.config import Settings
+from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.feed import service as feed_service
+from townsquare.interactions import service as interactions_service
+from townsquare.interactions.schemas import CommentWrite
 from townsquare.kit.errors import DomainError
 from townsquare.kit.origin import FORM_PAGE_REFERRER_POLICY, from_this_site
 from townsquare.kit.pagination import InvalidCursor, decode_id_cursor
 from townsquare.kit.rate_limits import enforce
 from townsquare.oauth import service as oauth_service
 from townsquare.posts import service as posts_service
+from townsquare.posts.errors import PostNotFound
 from townsquare.posts.schemas import PostWrite
+from townsquare.search import service as search_service
+from townsquare.users import service as users_service
+from townsquare.users.errors import UserNotFound
+from townsquare.users.models import UserAccount
+from townsquare.users.schemas import ProfileUpdate
 from townsquare.web.session import MaybeSignedIn, WebSession, clear_cookie, csrf_ok, set_cookie
+from townsquare.worker.dependencies import JobsDep
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html: user text is never markup
@@ -205,3 +216,191 @@ def _forbidden(request: Request, web: WebSession) -> HTMLResponse:
         next_cursor=None,
         error="That form had expired or came from another site: nothing was changed. Try again.",
     )
+
+
+# --- profiles, posts, search ---------------------------------------------------------------
+
+
+async def _user_named(session: SessionDep, username: str) -> UserAccount:
+    user = await users_service.find_by_username(session, username)
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+def _not_found(request: Request, web: WebSession | None, what: str) -> HTMLResponse:
+    return _page(request, "base.html", 404, web=web, error=f"No such {what}.")
+
+
+@router.get("/@{username}", response_class=HTMLResponse)
+async def profile(
+    request: Request, username: str, session: SessionDep, web: MaybeSignedIn, cursor: str | None = None
+) -> Response:
+    found = await users_service.find_by_username(session, username)
+    if found is None:
+        return _not_found(request, web, "account")
+    viewer_id = web.viewer.id if web else None
+    user, followed = await users_service.get_profile(session, user_id=found.id, viewer_id=viewer_id)
+    try:
+        before = decode_id_cursor(cursor)
+    except InvalidCursor:
+        before = None
+    posts, next_cursor = await posts_service.author_page(
+        session, author_id=user.id, viewer_id=viewer_id, before=before, limit=PAGE_SIZE
+    )
+    return _page(request, "profile.html", web=web, user=user, followed=followed, posts=posts, next_cursor=next_cursor)
+
+
+@router.get("/@{username}/{post_id}", response_class=HTMLResponse)
+async def post_page(request: Request, username: str, post_id: str, session: SessionDep, web: MaybeSignedIn) -> Response:
+    found = parse_id(post_id)
+    try:
+        post = await posts_service.get_post_json(session, post_id=found or 0, viewer_id=web.viewer.id if web else None)
+        comments, _ = await interactions_service.comments_page(session, post_id=found or 0, after=None, limit=100)
+    except PostNotFound:
+        return _not_found(request, web, "post")
+    return _page(request, "post.html", web=web, post=post, comments=comments)
+
+
+async def _acting(request: Request, web: WebSession | None, csrf: str, limits: LimitsDep) -> WebSession | Response:
+    """The signed-in user of a state-changing form, within the write rate limit; else the answer."""
+    if web is None:
+        return RedirectResponse("/signin", status_code=303)
+    if not csrf_ok(request, web, csrf):
+        return _forbidden(request, web)
+    try:
+        await enforce(limits.limiter, limits.writes_per_user, str(web.viewer.id), Response())
+    except DomainError as error:  # too many
+        return _page(request, "base.html", error.status, web=web, error=_message(error))
+    return web
+
+
+def _back(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+@router.post("/@{username}/{post_id}/like")
+@router.post("/@{username}/{post_id}/unlike")
+async def like(
+    request: Request,
+    username: str,
+    post_id: str,
+    session: SessionDep,
+    jobs: JobsDep,
+    limits: LimitsDep,
+    web: MaybeSignedIn,
+    csrf: FORM = "",
+) -> Response:
+    acting = await _acting(request, web, csrf, limits)
+    if isinstance(acting, Response):
+        return acting
+    found = parse_id(post_id) or 0
+    try:
+        if request.url.path.endswith("/like"):
+            await interactions_service.like(session, jobs, post_id=found, user_id=acting.viewer.id)
+        else:
+            await interactions_service.unlike(session, post_id=found, user_id=acting.viewer.id)
+    except PostNotFound:
+        return _not_found(request, acting, "post")
+    return _back(_same_site_path(request) or f"/@{username}/{found}#post-{found}")
+
+
+def _same_site_path(request: Request) -> str | None:
+    """Where the form was, to go back to: only a page of this site (never a redirect elsewhere)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
+@router.post("/@{username}/{post_id}/comment", response_class=HTMLResponse)
+async def comment(
+    request: Request,
+    username: str,
+    post_id: str,
+    session: SessionDep,
+    jobs: JobsDep,
+    limits: LimitsDep,
+    web: MaybeSignedIn,
+    content: Annotated[str, Form(max_length=3000)] = "",
+    csrf: FORM = "",
+) -> Response:
+    acting = await _acting(request, web, csrf, limits)
+    if isinstance(acting, Response):
+        return acting
+    found = parse_id(post_id) or 0
+    try:
+        body = CommentWrite(content=content)
+    except ValidationError:
+        return _page(request, "base.html", 422, web=acting, error="A comment holds 1 to 300 characters.")
+    try:
+        await interactions_service.add_comment(
+            session, jobs, post_id=found, author_id=acting.viewer.id, content=body.content
+        )
+    except PostNotFound:
+        return _not_found(request, acting, "post")
+    return _back(f"/@{username}/{found}")
+
+
+@router.post("/@{username}/follow")
+@router.post("/@{username}/unfollow")
+async def follow(
+    request: Request,
+    username: str,
+    session: SessionDep,
+    jobs: JobsDep,
+    limits: LimitsDep,
+    web: MaybeSignedIn,
+    csrf: FORM = "",
+) -> Response:
+    acting = await _acting(request, web, csrf, limits)
+    if isinstance(acting, Response):
+        return acting
+    try:
+        user = await _user_named(session, username)
+        if request.url.path.endswith("/follow"):
+            await users_service.follow(session, jobs, follower_id=acting.viewer.id, followed_id=user.id)
+        else:
+            await users_service.unfollow(session, follower_id=acting.viewer.id, followed_id=user.id)
+    except DomainError as error:  # nobody by that name; following yourself
+        return _page(request, "base.html", error.status, web=acting, error=_message(error))
+    return _back(f"/@{user.username}")
+
+
+@router.post("/@{username}/bio", response_class=HTMLResponse)
+async def bio(
+    request: Request,
+    username: str,
+    session: SessionDep,
+    limits: LimitsDep,
+    web: MaybeSignedIn,
+    bio: Annotated[str, Form(max_length=3000)] = "",
+    csrf: FORM = "",
+) -> Response:
+    acting = await _acting(request, web, csrf, limits)
+    if isinstance(acting, Response):
+        return acting
+    try:
+        changes = ProfileUpdate(bio=bio)
+    except ValidationError:
+        return _page(request, "base.html", 422, web=acting, error="A bio holds at most 300 characters.")
+    try:
+        user = await _user_named(session, username)
+        await users_service.update_profile(session, user_id=user.id, editor_id=acting.viewer.id, changes=changes)
+    except DomainError as error:  # not yours
+        return _page(request, "base.html", error.status, web=acting, error=_message(error))
+    return _back(f"/@{user.username}")
+
+
+@router.get("/explore", response_class=HTMLResponse)
+async def explore(
+    request: Request, session: SessionDep, web: MaybeSignedIn, q: Annotated[str, Query(max_length=200)] = ""
+) -> Response:
+    text = q.strip()
+    if not text or len(text) > 100 or "\x00" in text:
+        return _page(request, "explore.html", web=web, q=text[:100])
+    found = await search_service.search(
+        session, q=text, kind="all", cursor=None, limit=PAGE_SIZE, viewer_id=web.viewer.id if web else None
+    )
+    posts = [post.model_dump(mode="json", exclude_none=True) for post in found.posts]
+    return _page(request, "explore.html", web=web, q=text, users=found.users, posts=posts)

@@ -15,6 +15,7 @@ from townsquare.db.session import SessionDep
 from townsquare.kit.origin import from_this_site
 from townsquare.mastodon.auth import NEVER
 from townsquare.oauth import service as oauth_service
+from townsquare.users import service as users_service
 
 COOKIE = "townsquare_session"
 
@@ -22,6 +23,7 @@ COOKIE = "townsquare_session"
 @dataclass(frozen=True, slots=True)
 class WebSession:
     viewer: Viewer
+    username: str
     token: str
     csrf: str
 
@@ -40,8 +42,11 @@ async def _web_session(request: Request, session: SessionDep) -> WebSession | No
     found = await oauth_service.authenticate(session, token)
     if found is None or found.user_id is None or found.session_id is None:
         return None  # signed out, password changed, account deleted: as if no cookie
+    user = await users_service.get(session, user_id=found.user_id)
+    if user is None:
+        return None
     viewer = Viewer(id=found.user_id, session_id=found.session_id, token_expires_at=NEVER)
-    return WebSession(viewer=viewer, token=token, csrf=_csrf_for(request, token))
+    return WebSession(viewer=viewer, username=user.username, token=token, csrf=_csrf_for(request, token))
 
 
 MaybeSignedIn = Annotated[WebSession | None, Depends(_web_session)]
