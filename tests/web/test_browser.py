@@ -93,6 +93,9 @@ async def test_sign_up_post_and_read_it_back_in_the_browser(browser: Browser, li
     await page.goto("/@browser_user")
     await _audit(page)
     await _shoot(page, "profile")
+    await page.click("text=Settings")
+    await _audit(page)
+    await _shoot(page, "settings")
     assert dialogs == []  # no script of the post ran
     assert errors == []
     await context.close()

@@ -198,3 +198,42 @@ async def test_profiles_follow_likes_comments_bio_and_search(client: AsyncClient
     assert "a post to discuss" in (await client.get("/explore", params={"q": "discussing"})).text
     assert (await client.get("/@nobody_at_all")).status_code == 404
     assert (await client.get("/@author_page/123")).status_code == 404
+
+
+async def test_settings_change_the_password_and_delete_the_account(client: AsyncClient) -> None:
+    assert (await client.get("/settings")).status_code == 303  # signed out: to the sign-in page
+    await _signed_up(client, "settler")
+    page = await client.get("/settings")
+    csrf = _csrf(page.text)
+    wrong = await client.post(
+        "/settings/password",
+        data={"csrf": csrf, "current_password": "not it at all", "new_password": "a newer password"},
+        headers=SAME_SITE,
+    )
+    assert wrong.status_code == 403
+    assert "The password is not correct." in wrong.text
+    changed = await client.post(
+        "/settings/password",
+        data={"csrf": csrf, "current_password": "a long password", "new_password": "a newer password"},
+        headers=SAME_SITE,
+    )
+    assert changed.status_code == 200
+    assert "Your password was changed." in changed.text
+    assert (await client.get("/settings")).status_code == 303  # this session ended too
+    old = await client.post("/signin", data={"login": "settler", "password": "a long password"}, headers=SAME_SITE)
+    assert old.status_code == 401
+    new = await client.post("/signin", data={"login": "settler", "password": "a newer password"}, headers=SAME_SITE)
+    assert new.status_code == 303
+    csrf = _csrf((await client.get("/settings")).text)
+    refused = await client.post("/settings/delete", data={"csrf": csrf, "password": "wrong one"}, headers=SAME_SITE)
+    assert refused.status_code == 403
+    forged = await client.post(
+        "/settings/delete", data={"csrf": "f" * 64, "password": "a newer password"}, headers=SAME_SITE
+    )
+    assert forged.status_code == 403
+    deleted = await client.post(
+        "/settings/delete", data={"csrf": csrf, "password": "a newer password"}, headers=SAME_SITE
+    )
+    assert deleted.status_code == 200
+    assert "were deleted" in deleted.text
+    assert (await client.get("/@settler")).status_code == 404

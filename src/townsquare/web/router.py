@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from townsquare.auth import service as auth_service
 from townsquare.auth.dependencies import PasswordsDep
 from townsquare.auth.limits import LimitsDep, LoginAllowed, RegistrationAllowed
-from townsquare.auth.schemas import Registration
+from townsquare.auth.schemas import PasswordChange, Registration
 from townsquare.config import Settings
 from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
@@ -404,3 +404,74 @@ async def explore(
     )
     posts = [post.model_dump(mode="json", exclude_none=True) for post in found.posts]
     return _page(request, "explore.html", web=web, q=text, users=found.users, posts=posts)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_page(request: Request, web: MaybeSignedIn) -> Response:
+    if web is None:
+        return RedirectResponse("/signin", status_code=303)
+    return _page(request, "settings.html", web=web)
+
+
+def _signed_out_page(request: Request, notice: str) -> HTMLResponse:
+    response = _page(request, "signin.html", notice=notice)
+    clear_cookie(request, response)
+    return response
+
+
+@router.post("/settings/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request,
+    session: SessionDep,
+    passwords: PasswordsDep,
+    limits: LimitsDep,
+    web: MaybeSignedIn,
+    current_password: FORM = "",
+    new_password: FORM = "",
+    csrf: FORM = "",
+) -> Response:
+    if web is None:
+        return RedirectResponse("/signin", status_code=303)
+    if not csrf_ok(request, web, csrf):
+        return _forbidden(request, web)
+    try:
+        change = PasswordChange(current_password=current_password, new_password=new_password)
+    except ValidationError:
+        return _page(request, "settings.html", 422, web=web, error="The new password needs 8 to 128 characters.")
+    try:
+        await auth_service.change_password(
+            session,
+            passwords,
+            limits,
+            user_id=web.viewer.id,
+            current_password=change.current_password,
+            new_password=change.new_password,
+        )
+    except DomainError as error:  # the current password is wrong; too many attempts
+        return _page(request, "settings.html", error.status, web=web, error=_message(error))
+    # As in the API, every session ends, this one too.
+    return _signed_out_page(request, "Your password was changed. Sign in with the new one.")
+
+
+@router.post("/settings/delete", response_class=HTMLResponse)
+async def delete_account(
+    request: Request,
+    session: SessionDep,
+    passwords: PasswordsDep,
+    limits: LimitsDep,
+    web: MaybeSignedIn,
+    password: FORM = "",
+    csrf: FORM = "",
+) -> Response:
+    if web is None:
+        return RedirectResponse("/signin", status_code=303)
+    if not csrf_ok(request, web, csrf):
+        return _forbidden(request, web)
+    try:
+        await auth_service.delete_account(session, passwords, limits, user_id=web.viewer.id, password=password[:128])
+    except DomainError as error:
+        return _page(request, "settings.html", error.status, web=web, error=_message(error))
+    return _signed_out_page(request, "Your account and everything it made were deleted.")
