@@ -79,24 +79,6 @@ async def check_login(session: AsyncSession, passwords: Passwords, limits: Limit
 
 
 async def refresh(session: AsyncSession, tokens: TokenIssuer, *, refresh_token: str) -> IssuedTokens:
-    rotated = await rotate_refresh_token(session, refresh_token=refresh_token)
-    return IssuedTokens(
-        access_token=tokens.issue(user_id=rotated.user_id, session_id=rotated.session_id),
-        refresh_token=rotated.refresh_token,
-        expires_in=int(tokens.access_ttl.total_seconds()),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class RotatedSession:
-    session_id: int
-    user_id: int
-    refresh_token: str
-
-
-async def rotate_refresh_token(session: AsyncSession, *, refresh_token: str) -> RotatedSession:
-    """Trade a refresh token for the next one of its session (the old one stops working; its
-    reuse ends the session)."""
     token_hash = hash_refresh_token(refresh_token)
     login_session = await repository.lock_session_of(session, token_hash)
     if login_session is None:
@@ -111,7 +93,11 @@ async def rotate_refresh_token(session: AsyncSession, *, refresh_token: str) -> 
         raise InvalidToken("The session has expired.")
     new_token, new_hash = new_refresh_token()
     await repository.add_token(session, session_id=login_session.id, token_hash=new_hash)
-    return RotatedSession(session_id=login_session.id, user_id=login_session.user_id, refresh_token=new_token)
+    return IssuedTokens(
+        access_token=tokens.issue(user_id=login_session.user_id, session_id=login_session.id),
+        refresh_token=new_token,
+        expires_in=int(tokens.access_ttl.total_seconds()),
+    )
 
 
 async def authenticate(session: AsyncSession, claims: AccessClaims) -> None:

@@ -193,7 +193,7 @@ def post_status(base: str, row: Any, authors: dict[int, Json] | None = None) -> 
     )
 
 
-def comment_status(base: str, row: Any, post_author: Json | None, *, signed_in: bool) -> Json:
+def comment_status(base: str, row: Any, *, signed_in: bool) -> Json:
     """A comment as a reply Status to its post, from interactions' comments-with-authors row."""
     (
         comment_id,
@@ -211,7 +211,7 @@ def comment_status(base: str, row: Any, post_author: Json | None, *, signed_in: 
         posts_count,
     ) = row
     author = account(base, author_id, username, bio, author_created_at, followers_count, following_count, posts_count)
-    replied_to = post_author or _mention_only(base, post_author_id, post_author_username)
+    replied_to = _mention_only(base, post_author_id, post_author_username)  # all a reply shows of it
     return _status(
         base,
         status_id=comment_id,

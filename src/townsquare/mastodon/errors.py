@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from fastapi.responses import JSONResponse, Response
 
 from townsquare.kit.errors import DomainError, FieldError
-from townsquare.oauth.errors import OAuthError
 
 OAUTH_CODES = frozenset(
     {
@@ -83,6 +82,3 @@ class Disabled(DomainError):
     status = 422
     code = "disabled"
     title = "This server does not support this feature"
-
-
-__all__ = ["OAuthError"]

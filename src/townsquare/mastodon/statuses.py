@@ -56,17 +56,8 @@ def post_statuses(request: Request, rows: Sequence[AnyRow]) -> Response:
     return response
 
 
-async def comment_statuses(base: str, session: AsyncSession, rows: Sequence[AnyRow], *, signed_in: bool) -> list[Json]:
-    post_authors = await users_service.get_many(session, user_ids=[row.post_author_id for row in rows])
-    return [
-        entities.comment_status(
-            base,
-            row,
-            entities.account_of(base, post_authors[row.post_author_id]) if row.post_author_id in post_authors else None,
-            signed_in=signed_in,
-        )
-        for row in rows
-    ]
+def comment_statuses(base: str, rows: Sequence[AnyRow], *, signed_in: bool) -> list[Json]:
+    return [entities.comment_status(base, row, signed_in=signed_in) for row in rows]
 
 
 async def find_status(
@@ -78,7 +69,7 @@ async def find_status(
         return entities.post_status(base_url(request), posts[0]), posts[0], False
     comments = await interactions_service.comments_by_ids(session, [status_id])
     if comments:
-        found = await comment_statuses(base_url(request), session, comments, signed_in=viewer is not None)
+        found = comment_statuses(base_url(request), comments, signed_in=viewer is not None)
         return found[0], comments[0], True
     raise RecordNotFound("Record not found")
 
@@ -94,7 +85,7 @@ async def statuses_by_ids(
     }
     rest = [status_id for status_id in ids if status_id not in found]
     comments = await interactions_service.comments_by_ids(session, rest)
-    for status in await comment_statuses(base, session, comments, signed_in=viewer is not None):
+    for status in comment_statuses(base, comments, signed_in=viewer is not None):
         found[int(status["id"])] = status
     return found
 
@@ -251,7 +242,7 @@ async def context(status_id: str, request: Request, session: SessionDep, viewer:
         post, _, _ = await find_status(request, session, int(row.post_id), viewer)
         return JSONResponse({"ancestors": [post], "descendants": []})
     rows = await interactions_service.comments_with_authors(session, post_id=found, after=None, limit=CONTEXT_REPLIES)
-    replies = await comment_statuses(base_url(request), session, rows[:CONTEXT_REPLIES], signed_in=viewer is not None)
+    replies = comment_statuses(base_url(request), rows[:CONTEXT_REPLIES], signed_in=viewer is not None)
     return JSONResponse({"ancestors": [], "descendants": replies})
 
 

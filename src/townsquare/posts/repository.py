@@ -99,14 +99,13 @@ async def author_posts(
 # everyone: newest first, or oldest first (`_UP`) for a page just above the lower bound.
 _RANGE = "post.id < :before AND post.id > :after"
 _WITH_AUTHORS = {
-    ("author", False): _view_sql(
-        f"WHERE post.author_id = :author AND {_RANGE} ORDER BY post.id DESC LIMIT :rows", author=AUTHOR_COLUMNS
-    ),
-    ("author", True): _view_sql(
-        f"WHERE post.author_id = :author AND {_RANGE} ORDER BY post.id LIMIT :rows", author=AUTHOR_COLUMNS
-    ),
-    ("all", False): _view_sql(f"WHERE {_RANGE} ORDER BY post.id DESC LIMIT :rows", author=AUTHOR_COLUMNS),
-    ("all", True): _view_sql(f"WHERE {_RANGE} ORDER BY post.id LIMIT :rows", author=AUTHOR_COLUMNS),
+    (scope, upwards): _view_sql(
+        f"WHERE {'post.author_id = :author AND ' if scope == 'author' else ''}{_RANGE}"
+        f" ORDER BY post.id{'' if upwards else ' DESC'} LIMIT :rows",
+        author=AUTHOR_COLUMNS,
+    )
+    for scope in ("author", "all")
+    for upwards in (False, True)
 }
 _BY_IDS_WITH_AUTHORS = _view_sql("WHERE post.id = ANY(:ids)", author=AUTHOR_COLUMNS)
 
@@ -152,7 +151,7 @@ WITH created AS (
 UPDATE user_account SET posts_count = posts_count + 1
 WHERE id = :author
 RETURNING (SELECT id FROM created),
-          pg_notify('townsquare_post', concat_ws(' ', 'new', :author, (SELECT id FROM created)))
+          pg_notify(:channel, concat_ws(' ', 'new', :author, (SELECT id FROM created)))
 """)
 
 _DELETE = text("""
@@ -161,24 +160,25 @@ WITH deleted AS (
 )
 UPDATE user_account SET posts_count = posts_count - 1
 WHERE id = (SELECT author_id FROM deleted)
-RETURNING pg_notify('townsquare_post', concat_ws(' ', 'delete', id, :post))
+RETURNING pg_notify(:channel, concat_ws(' ', 'delete', id, :post))
 """)
 _UPDATE = text("""
 UPDATE post SET content = :content, updated_at = now() WHERE id = :post
-RETURNING pg_notify('townsquare_post', concat_ws(' ', 'update', author_id, id))
+RETURNING pg_notify(:channel, concat_ws(' ', 'update', author_id, id))
 """)
 
 
 async def create(session: AsyncSession, *, author_id: int, content: str) -> int:
-    post_id: int = (await session.execute(_CREATE, {"author": author_id, "content": content})).one()[0]
+    params = {"author": author_id, "content": content, "channel": POST_CHANNEL}
+    post_id: int = (await session.execute(_CREATE, params)).one()[0]
     return post_id
 
 
 async def update_content(session: AsyncSession, *, post_id: int, content: str) -> None:
-    await session.execute(_UPDATE, {"post": post_id, "content": content})
+    await session.execute(_UPDATE, {"post": post_id, "content": content, "channel": POST_CHANNEL})
 
 
 async def delete(session: AsyncSession, post_id: int) -> bool:
     """Delete the post (its likes and comments cascade); False if it was already gone."""
-    result = await session.execute(_DELETE, {"post": post_id})
+    result = await session.execute(_DELETE, {"post": post_id, "channel": POST_CHANNEL})
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -193,10 +193,6 @@ async def get_many(session: AsyncSession, user_ids: Sequence[int]) -> Sequence[U
     return (await session.scalars(select(UserAccount).where(UserAccount.id.in_(user_ids)))).all()
 
 
-async def find_by_username(session: AsyncSession, username: str) -> UserAccount | None:
-    return await session.scalar(select(UserAccount).where(func.lower(UserAccount.username) == username.lower()))
-
-
 _RELATIONSHIPS = text("""
 SELECT other.id,
        EXISTS (SELECT FROM follow WHERE follower_id = :viewer AND followed_id = other.id) AS following,

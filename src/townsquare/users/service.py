@@ -109,10 +109,11 @@ async def get_many(session: AsyncSession, *, user_ids: Sequence[int]) -> dict[in
 
 
 async def find_by_username(session: AsyncSession, username: str) -> UserAccount | None:
-    # No stored name is longer, and PostgreSQL text cannot hold NUL.
-    if len(username) > 30 or "\x00" in username:
+    # No stored name is longer or has an @ (an @ would make it an email), and PostgreSQL text
+    # cannot hold NUL.
+    if len(username) > 30 or "@" in username or "\x00" in username:
         return None
-    return await repository.find_by_username(session, username)
+    return await repository.find_by_login(session, username)
 
 
 async def relationships(
