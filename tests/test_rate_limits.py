@@ -16,6 +16,8 @@ from httpx import ASGITransport, AsyncClient, Response
 from pydantic import ValidationError
 
 from tests.fixtures.accounts import PASSWORD, Account, make_account
+from tests.fixtures.mastodon import create_app as create_mastodon_app
+from tests.fixtures.mastodon import token_for
 from tests.fixtures.processes import free_port
 from townsquare.app import create_app
 from townsquare.auth.limits import Limits
@@ -424,3 +426,38 @@ def test_client_address_is_the_peer_and_ipv6_is_grouped_by_64() -> None:
     # Some proxies forward the client's port too; it does not make another client.
     assert address_of("192.0.2.1:51000") == "192.0.2.1"
     assert address_of("[2001:db8::1]:51000") == "2001:db8::/64"
+
+
+async def test_mastodon_writes_share_the_users_write_budget(
+    limited_app: FastAPI, alice: Account, client: AsyncClient
+) -> None:
+    token = await token_for(client, alice)
+    bob = await make_account(client)
+    async with calling(limited_app) as limited:
+        answers = [
+            await limited.post("/posts", json={"content": "native"}, headers=alice.headers),
+            await limited.post("/api/v1/statuses", data={"status": "one"}, headers=token.headers),
+            await limited.post(f"/api/v1/accounts/{bob.id}/follow", headers=token.headers),
+            await limited.post("/api/v1/statuses", data={"status": "three"}, headers=token.headers),
+            await limited.post("/api/v1/statuses", data={"status": "over"}, headers=token.headers),
+        ]
+    assert [answer.status_code for answer in answers] == [201, 200, 200, 200, 429]
+    assert "error" in answers[4].json()  # Mastodon's shape on its surface
+    assert "Retry-After" in answers[4].headers
+
+
+async def test_the_mastodon_password_grant_counts_as_a_login(
+    limited_app: FastAPI, alice: Account, client: AsyncClient
+) -> None:
+    registered = await create_mastodon_app(client)
+    body = {
+        "grant_type": "password",
+        "client_id": registered.client_id,
+        "client_secret": registered.client_secret,
+        "username": alice.username,
+        "password": "wrong password",
+    }
+    async with calling(limited_app, "192.0.2.40") as limited:
+        answers = [await limited.post("/oauth/token", data=body) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [400, 400, 400, 429]
+    assert [answer.json()["error"] for answer in answers[:3]] == ["invalid_grant"] * 3
