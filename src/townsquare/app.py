@@ -37,11 +37,10 @@ from townsquare.observability.requests import add_request_telemetry
 from townsquare.posts.router import router as posts_router
 from townsquare.search.router import router as search_router
 from townsquare.users.router import router as users_router
-from townsquare.web.router import HERE as WEB_DIRECTORY
-from townsquare.web.router import router as web_router
+from townsquare.web import STATIC as WEB_STATIC
+from townsquare.web import router as web_router
+from townsquare.web.render import Refused, refused
 from townsquare.worker.queue import JobQueue
-
-WEB_STATIC = WEB_DIRECTORY / "static"
 
 DESCRIPTION = """
 A social media backend: accounts, profiles, follows, posts, likes, comments, a home feed and
@@ -128,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications_router)
     app.include_router(search_router)
     app.include_router(web_router)
+    app.add_exception_handler(Refused, refused)
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="web-static")
     with_problem_media_type(app)
     return app

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright, expect
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ".artifacts/screenshots"))
@@ -123,4 +123,110 @@ async def test_the_mastodon_authorization_page_works_in_a_browser(browser: Brows
     code = await page.locator("#code").text_content()
     assert code
     assert len(code) > 20
+    await context.close()
+
+
+async def _signed_in_page(browser: Browser, live_url: str, username: str) -> tuple[BrowserContext, Page]:
+    """A new browser (context) with an account made through the API, signed in with the form."""
+    context = await browser.new_context(base_url=live_url)
+    page = await context.new_page()
+    page.on("pageerror", lambda error: pytest.fail(f"script error: {error}"))
+    made = await page.request.post(
+        "/auth/register",
+        data={"email": f"{username}@example.com", "username": username, "password": "a long password"},
+    )
+    assert made.status == 201
+    await page.goto("/signin")
+    await page.fill("#login", username)
+    await page.fill("#password", "a long password")
+    await page.click("form.card button[type=submit]")
+    await page.wait_for_url(f"{live_url}/")
+    return context, page
+
+
+async def test_follow_like_and_a_live_notification_between_two_browsers(browser: Browser, live_url: str) -> None:
+    """Ann posts; Bob finds her through search (with a typo), follows her, sees her post in his
+    feed, likes it (the count changes in place, no reload); Ann's badge counts it live, without
+    a reload, and her notifications page marks it read."""
+    ann_context, ann = await _signed_in_page(browser, live_url, "ann_author")
+    bob_context, bob = await _signed_in_page(browser, live_url, "bob_reader")
+    await ann.fill("#content", "hello from ann")
+    await ann.click("form.compose button[type=submit]")
+    await ann.wait_for_selector("article.post")
+    badge = ann.locator("#unread")
+    assert await badge.is_hidden()
+    await ann.evaluate("window.notReloaded = true")
+
+    await bob.fill("#q", "ann_autor")  # a typo
+    await bob.press("#q", "Enter")
+    await bob.click("section[aria-label=People] a[href='/@ann_author']")
+    await bob.get_by_role("button", name="Follow", exact=True).click()
+    await bob.get_by_role("button", name="Unfollow", exact=True).wait_for()
+    assert "1</strong> follower" in await bob.locator(".counts").inner_html()
+    await bob.goto("/")
+    card = bob.locator("article.post", has_text="hello from ann")
+    await bob.evaluate("window.notReloaded = true")
+    await card.locator("button.like").click()
+    await bob.wait_for_selector("article.post .likes:text('1 like')")
+    assert await bob.evaluate("window.notReloaded") is True  # changed in place
+    assert await bob.locator("article.post button.like").text_content() == "Unlike"
+    assert await bob.evaluate("document.activeElement.textContent") == "Unlike"  # focus stays on it
+    await _audit(bob)
+
+    await expect(badge.locator(".n")).to_have_text("2", timeout=10_000)  # the follow and the like, live
+    assert await ann.evaluate("window.notReloaded") is True
+    await bob.goto("/@ann_author")
+    await bob.get_by_role("button", name="Unfollow", exact=True).click()
+    await bob.get_by_role("button", name="Follow", exact=True).wait_for()
+    await ann.get_by_role("link", name="Notifications").click()
+    assert "@bob_reader" in await ann.locator("#notification-list").inner_text()
+    await _audit(ann)
+    await _shoot(ann, "notifications")
+    await ann.get_by_role("button", name="Mark all as read").click()
+    await ann.wait_for_selector("#notification-list li:not(.unread)")
+    assert await badge.is_hidden()
+    await ann.goto("/@ann_author/followers")
+    await _audit(ann)
+    await ann_context.close()
+    await bob_context.close()
+
+
+async def test_edit_and_delete_a_post_in_the_browser(browser: Browser, live_url: str) -> None:
+    context, page = await _signed_in_page(browser, live_url, "eve_editor")
+    await page.fill("#content", "a typo herre")
+    await page.click("form.compose button[type=submit]")
+    await page.locator("article.post").get_by_role("link", name="Edit", exact=True).click()
+    await page.fill("#content", "no typo here")
+    await _audit(page)
+    await page.get_by_role("button", name="Save", exact=True).click()
+    await page.wait_for_selector("article.post .content:text('no typo here')")
+    assert "edited" in await page.locator("article.post header").inner_text()
+    await page.click("article.post summary:text('Delete')")
+    await page.get_by_role("button", name="Delete this post").click()
+    await page.wait_for_url(f"{live_url}/")
+    assert await page.locator("article.post").count() == 0
+    await context.close()
+
+
+async def test_a_form_on_another_site_changes_nothing(browser: Browser, live_url: str) -> None:
+    """Cross-site request forgery, as a browser makes it: a page elsewhere posts a form to
+    Townsquare while the user is signed in. The cookie stays home (SameSite) and the Origin
+    check refuses it: nothing is posted, the user stays signed in."""
+    context, page = await _signed_in_page(browser, live_url, "cara_careful")
+    evil = (
+        f'<form method="post" action="{live_url}/compose"><input name="content" value="forged post">'
+        '<input name="csrf" value="guess"><button id="go">Win a prize</button></form>'
+    )
+
+    async def serve(route: Route) -> None:
+        await route.fulfill(status=200, content_type="text/html", body=evil)
+
+    await context.route("http://evil.example/**", serve)
+    await page.goto("http://evil.example/prize")
+    await page.click("#go")
+    await page.wait_for_load_state()
+    assert "forged post" not in await page.content()
+    await page.goto(f"{live_url}/")
+    assert await page.locator("article.post").count() == 0
+    assert await page.locator("#content").count() == 1  # still signed in
     await context.close()

@@ -3,12 +3,17 @@ escaping, posting, "load more", sign-out, and sessions ended elsewhere."""
 
 from __future__ import annotations
 
+import json
 import re
 
+import httpx
+from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.fixtures.accounts import make_account
-from tests.fixtures.content import post
+from tests.fixtures.accounts import PASSWORD, make_account
+from tests.fixtures.content import follow, post
+from tests.fixtures.notifications import drain
+from tests.fixtures.sse import next_event, stream
 
 SAME_SITE = {"Origin": "http://test", "Sec-Fetch-Site": "same-origin"}
 
@@ -187,11 +192,16 @@ async def test_profiles_follow_likes_comments_bio_and_search(client: AsyncClient
     assert unliked.status_code == 303
     assert (await client.get(f"/posts/{written['id']}")).json()["like_count"] == 0
     # my own bio; not someone else's
-    mine = await client.post("/@visitor/bio", data={"csrf": csrf, "bio": "hello there"}, headers=SAME_SITE)
+    mine = await client.post(
+        "/@visitor/profile", data={"csrf": csrf, "new_username": "visitor", "bio": "hello there"}, headers=SAME_SITE
+    )
     assert mine.status_code == 303
     assert "hello there" in (await client.get("/@visitor")).text
-    theirs = await client.post("/@author_page/bio", data={"csrf": csrf, "bio": "hacked"}, headers=SAME_SITE)
+    theirs = await client.post(
+        "/@author_page/profile", data={"csrf": csrf, "new_username": "author_page", "bio": "hacked"}, headers=SAME_SITE
+    )
     assert theirs.status_code == 403
+    assert "hacked" not in (await client.get("/@author_page")).text
     # search people and posts, typo tolerated
     found = (await client.get("/explore", params={"q": "author_pag"})).text
     assert 'href="/@author_page"' in found
@@ -237,3 +247,151 @@ async def test_settings_change_the_password_and_delete_the_account(client: Async
     assert deleted.status_code == 200
     assert "were deleted" in deleted.text
     assert (await client.get("/@settler")).status_code == 404
+
+
+async def test_edit_and_delete_your_own_posts_and_no_one_elses(client: AsyncClient) -> None:
+    csrf = await _signed_up(client, "editor")
+    assert (await client.post("/compose", data={"content": "frist post", "csrf": csrf}, headers=SAME_SITE)).is_redirect
+    home = (await client.get("/")).text
+    post_id = re.search(r'id="post-([0-9]+)"', home)
+    assert post_id is not None
+    path = f"/@editor/{post_id.group(1)}"
+    assert f'href="{path}/edit"' in home
+    assert (await client.get(f"{path}/edit")).status_code == 200
+    too_long = await client.post(f"{path}/edit", data={"csrf": csrf, "content": "x" * 501}, headers=SAME_SITE)
+    assert too_long.status_code == 422
+    assert "at most 500 characters" in too_long.text
+    edited = await client.post(f"{path}/edit", data={"csrf": csrf, "content": "first post"}, headers=SAME_SITE)
+    assert edited.headers["location"] == path
+    shown = (await client.get(path)).text
+    assert "first post" in shown
+    assert "edited" in shown
+    # someone else's post: no edit link, and the forms are refused
+    other = await make_account(client, "other_author")
+    theirs = await post(client, other, "not yours")
+    their_path = f"/@other_author/{theirs['id']}"
+    assert f"{their_path}/edit" not in (await client.get(their_path)).text
+    assert (await client.get(f"{their_path}/edit")).status_code == 403
+    refused = await client.post(f"{their_path}/edit", data={"csrf": csrf, "content": "mine now"}, headers=SAME_SITE)
+    assert refused.status_code == 403
+    assert (await client.post(f"{their_path}/delete", data={"csrf": csrf}, headers=SAME_SITE)).status_code == 403
+    assert (await client.get(f"/posts/{theirs['id']}")).json()["content"] == "not yours"
+    # deleting mine from its own page goes home: the page is gone
+    gone = await client.post(
+        f"{path}/delete", data={"csrf": csrf}, headers={**SAME_SITE, "Referer": f"http://test{path}"}
+    )
+    assert gone.headers["location"] == "/"
+    assert (await client.get(path)).status_code == 404
+
+
+async def test_followers_and_following_lists_and_a_new_username(client: AsyncClient) -> None:
+    csrf = await _signed_up(client, "lister")
+    famous = await make_account(client, "famous")
+    fan = await make_account(client, "fan_one")
+    await follow(client, fan, famous)
+    assert (await client.post("/@famous/follow", data={"csrf": csrf}, headers=SAME_SITE)).is_redirect
+    profile = (await client.get("/@famous")).text
+    assert "<strong>2</strong> followers" in profile
+    followers = (await client.get("/@famous/followers")).text
+    assert 'href="/@lister"' in followers
+    assert 'href="/@fan_one"' in followers
+    following = (await client.get("/@lister/following")).text
+    assert 'href="/@famous"' in following
+    assert "Not following anyone yet." in (await client.get("/@famous/following")).text
+    assert (await client.get("/@nobody_here/followers")).status_code == 404
+    # a new username; a taken one is a sentence on the profile page
+    taken = await client.post(
+        "/@lister/profile", data={"csrf": csrf, "new_username": "famous", "bio": ""}, headers=SAME_SITE
+    )
+    assert taken.status_code == 409
+    assert "taken" in taken.text
+    assert 'action="/@lister/profile"' in taken.text  # the form, to try another
+    bad = await client.post(
+        "/@lister/profile", data={"csrf": csrf, "new_username": "a b", "bio": ""}, headers=SAME_SITE
+    )
+    assert bad.status_code == 422
+    assert "Username: 3 to 30 letters" in bad.text
+    renamed = await client.post(
+        "/@lister/profile", data={"csrf": csrf, "new_username": "renamed", "bio": "new me"}, headers=SAME_SITE
+    )
+    assert renamed.headers["location"] == "/@renamed"
+    assert "new me" in (await client.get("/@renamed")).text
+    assert 'href="/@renamed"' in (await client.get("/@famous/followers")).text
+
+
+async def test_likes_and_comments_answer_with_the_part_of_the_page_that_changed(client: AsyncClient) -> None:
+    """What web.js asks for (X-Fragment: 1): the post card with its new count, the thread with
+    the new comment, an error sentence; never a whole page."""
+    csrf = await _signed_up(client, "fragmented")
+    author = await make_account(client, "fragment_author")
+    written = await post(client, author, "count me")
+    path = f"/@fragment_author/{written['id']}"
+    fragment = {**SAME_SITE, "X-Fragment": "1"}
+    liked = await client.post(f"{path}/like", data={"csrf": csrf}, headers=fragment)
+    assert liked.status_code == 200
+    assert liked.text.strip().startswith(f'<article class="post" id="post-{written["id"]}">')
+    assert "1 like<" in liked.text
+    assert f'action="{path}/unlike"' in liked.text
+    assert "<html" not in liked.text
+    commented = await client.post(f"{path}/comment", data={"csrf": csrf, "content": "nice"}, headers=fragment)
+    assert commented.status_code == 200
+    assert commented.text.strip().startswith('<div id="thread">')
+    assert "1 comment<" in commented.text
+    assert "nice" in commented.text
+    empty = await client.post(f"{path}/comment", data={"csrf": csrf, "content": "   "}, headers=fragment)
+    assert empty.status_code == 422
+    assert empty.text.strip() == '<p class="error" role="alert" data-error>A comment holds 1 to 300 characters.</p>'
+    forged = await client.post(f"{path}/like", data={"csrf": "0" * 64}, headers=fragment)
+    assert forged.status_code == 403
+    assert "data-error" in forged.text
+
+
+async def test_notifications_page_badge_and_mark_as_read(app: FastAPI, client: AsyncClient) -> None:
+    csrf = await _signed_up(client, "noticed")
+    fans = [await make_account(client, f"fan_{index}") for index in range(2)]
+    mine = await client.post("/compose", data={"content": "like me", "csrf": csrf}, headers=SAME_SITE)
+    assert mine.is_redirect
+    post_id = re.search(r'id="post-([0-9]+)"', (await client.get("/")).text)
+    assert post_id is not None
+    for fan in fans:
+        liked = await client.post(f"/posts/{post_id.group(1)}/likes", headers=fan.headers)
+        assert liked.status_code in (200, 201, 204)
+    await drain(app)
+    page = (await client.get("/notifications")).text
+    assert '<span class="n">2</span>' in page  # the badge
+    assert page.count('class="card unread"') == 2
+    assert "@fan_0" in page
+    assert f'href="/@noticed/{post_id.group(1)}"' in page
+    one = re.search(r'name="id" value="([0-9]+)"', page)
+    assert one is not None
+    read_one = await client.post("/notifications/read", data={"csrf": csrf, "id": one.group(1)}, headers=SAME_SITE)
+    assert read_one.headers["location"] == "/notifications"
+    page = (await client.get("/notifications")).text
+    assert '<span class="n">1</span>' in page
+    assert page.count('class="card unread"') == 1
+    forged = await client.post("/notifications/read", data={"csrf": "1" * 64}, headers=SAME_SITE)
+    assert forged.status_code == 403
+    assert (await client.post("/notifications/read", data={"csrf": csrf}, headers=SAME_SITE)).is_redirect
+    page = (await client.get("/notifications")).text
+    assert 'class="card unread"' not in page
+    assert "Mark all as read" not in page
+
+
+async def test_the_live_stream_is_the_signed_in_users_and_ends_with_the_sign_in(
+    client: AsyncClient, live_url: str
+) -> None:
+    listener = await make_account(client, "live_one")
+    liker = await make_account(client, "live_liker")
+    async with httpx.AsyncClient(base_url=live_url, timeout=10) as http:
+        assert (await http.get("/notifications/live")).status_code == 401
+        origin = {"Origin": live_url, "Sec-Fetch-Site": "same-origin"}
+        signed = await http.post("/signin", data={"login": "live_one", "password": PASSWORD}, headers=origin)
+        assert signed.status_code == 303
+        csrf = _csrf((await http.get("/")).text)
+        async with stream(http, "/notifications/live") as received:
+            await follow(client, liker, listener)
+            event = await next_event(received)
+            assert json.loads(event.data)["actor"]["username"] == "live_liker"
+            assert (await http.post("/signout", data={"csrf": csrf}, headers=origin)).is_redirect
+            ended = await next_event(received, kind="end")
+            assert json.loads(ended.data) == {"reason": "session-ended"}

@@ -139,8 +139,11 @@ async def made_after(session: AsyncSession, recipient_id: int, *, after_id: int,
     return rows
 
 
-async def unread_count(session: AsyncSession, recipient_id: int) -> int:
-    statement = select(func.count()).where(Notification.recipient_id == recipient_id, ~Notification.read)
+async def unread_count(session: AsyncSession, recipient_id: int, at_most: int | None = None) -> int:
+    unread = select(Notification.id).where(Notification.recipient_id == recipient_id, ~Notification.read)
+    if at_most is not None:  # a badge needs no exact count of a flood
+        unread = unread.limit(at_most)
+    statement = select(func.count()).select_from(unread.subquery())
     return int((await session.execute(statement)).scalar_one())
 
 

@@ -97,8 +97,8 @@ async def made_after(session: AsyncSession, *, user_id: int, after_id: int, limi
     return [notification_view(row) for row in rows]
 
 
-async def unread_count(session: AsyncSession, *, user_id: int) -> int:
-    return await repository.unread_count(session, user_id)
+async def unread_count(session: AsyncSession, *, user_id: int, at_most: int | None = None) -> int:
+    return await repository.unread_count(session, user_id, at_most)
 
 
 async def mark_read(session: AsyncSession, *, user_id: int, ids: Sequence[int] | None) -> int:

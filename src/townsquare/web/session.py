@@ -14,10 +14,12 @@ from townsquare.config import Settings
 from townsquare.db.session import SessionDep
 from townsquare.kit.origin import from_this_site
 from townsquare.mastodon.auth import NEVER
+from townsquare.notifications import service as notifications_service
 from townsquare.oauth import service as oauth_service
 from townsquare.users import service as users_service
 
 COOKIE = "townsquare_session"
+UNREAD_SHOWN = 100  # the badge counts to 99, then says 99+
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,12 @@ class WebSession:
     username: str
     token: str
     csrf: str
+    unread: int  # notifications, for the badge every page shows
+
+    @property
+    def me(self) -> str:
+        """The viewer's id as the JSON of posts and users gives ids."""
+        return str(self.viewer.id)
 
 
 def _csrf_for(request: Request, token: str) -> str:
@@ -46,7 +54,8 @@ async def _web_session(request: Request, session: SessionDep) -> WebSession | No
     if user is None:
         return None
     viewer = Viewer(id=found.user_id, session_id=found.session_id, token_expires_at=NEVER)
-    return WebSession(viewer=viewer, username=user.username, token=token, csrf=_csrf_for(request, token))
+    unread = await notifications_service.unread_count(session, user_id=user.id, at_most=UNREAD_SHOWN)
+    return WebSession(viewer=viewer, username=user.username, token=token, csrf=_csrf_for(request, token), unread=unread)
 
 
 MaybeSignedIn = Annotated[WebSession | None, Depends(_web_session)]
