@@ -249,8 +249,13 @@ def user_terms(rng: random.Random, usernames: list[str]) -> list[str]:
 # -- data files for bench/wrk/rotate.lua -------------------------------------------------------
 
 
-def line(method: str, path: str, viewer: Viewer | None, body: dict[str, Any] | None = None) -> str:
+def line(
+    method: str, path: str, viewer: Viewer | None, body: dict[str, Any] | None = None, *, cookie: bool = False
+) -> str:
+    """A line of a data file (rotate.lua); `cookie`: the token as the web client's cookie."""
     token = viewer.token if viewer else ""
+    if cookie:
+        token = f"cookie={token}"
     return "\t".join((method, path, token, json.dumps(body) if body is not None else ""))
 
 
@@ -267,6 +272,8 @@ def requests_of(fixtures: Fixtures, seed: int) -> dict[str, list[str]]:
         "feed-heavy": [line("GET", "/feed", viewer) for viewer in fixtures.heavy],
         # The same users' home timeline through the Mastodon API, with app tokens.
         "mastodon-home": [line("GET", "/api/v1/timelines/home", viewer) for viewer in fixtures.typical_apps],
+        # The web client's home page (the feed as HTML), the same users signed in with the cookie.
+        "web-home": [line("GET", "/", viewer, cookie=True) for viewer in fixtures.typical_apps],
         "post": [line("GET", f"/posts/{post_id}", viewer) for viewer, post_id in fixtures.post_page],
         "user-posts": [
             line("GET", f"/users/{author}/posts", people[index % len(people)])

@@ -3,7 +3,8 @@
 --   wrk -s bench/wrk/rotate.lua http://127.0.0.1:8000 -- DATA_FILE [MEAN_THINK_MS]
 --
 -- A line is METHOD <tab> PATH <tab> TOKEN <tab> BODY (TOKEN and BODY may be empty; a BODY is
--- sent as JSON). Requests are formatted once, in init, so the load generator spends its time
+-- sent as JSON). A TOKEN `cookie=T` is sent as the web client's sign-in cookie instead of a
+-- bearer token. Requests are formatted once, in init, so the load generator spends its time
 -- on the network, not in Lua. Each thread starts at its own line. With MEAN_THINK_MS, every
 -- connection waits an exponentially distributed think time (of that mean) after each answer
 -- before it sends the next request: `make bench` paces the load to ~70% of saturation so.
@@ -27,7 +28,10 @@ function init(args)
     local method, target, token, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t?(.*)$")
     if method ~= nil and method ~= "" then
       local headers = {}
-      if token ~= "" then
+      local cookie = token:match("^cookie=(.*)$")
+      if cookie ~= nil then
+        headers["Cookie"] = "townsquare_session=" .. cookie
+      elseif token ~= "" then
         headers["Authorization"] = "Bearer " .. token
       end
       if body ~= nil and body ~= "" then

@@ -125,6 +125,7 @@ def test_requests_of_every_scenario() -> None:
         "GET\t/api/v1/timelines/home\tapp-1\t",
         "GET\t/api/v1/timelines/home\tapp-2\t",
     ]
+    assert requests["web-home"] == ["GET\t/\tcookie=app-1\t", "GET\t/\tcookie=app-2\t"]
     assert requests["feed-heavy"] == ["GET\t/feed\ttoken-3\t"]
     assert requests["post"] == ["GET\t/posts/501\ttoken-1\t", "GET\t/posts/502\ttoken-2\t"]
     assert requests["user-posts"] == [
