@@ -14,8 +14,9 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 run: $(SYNCED)
 	$(VENV)/bin/townsquare run
 
+# ARGS: options of `townsquare seed` (--help), e.g. make seed ARGS=--append
 seed: $(SYNCED)
-	$(VENV)/bin/townsquare seed
+	$(VENV)/bin/townsquare seed $(ARGS)
 
 test: $(SYNCED)
 	$(VENV)/bin/pytest

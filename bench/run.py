@@ -53,7 +53,16 @@ DURATIONS = {
 LOAD_SHARE = 0.7
 MAX_CYCLE_SECONDS = 2.0
 SATURATING_CONNECTIONS = 64
-READS = ("feed-typical", "mastodon-home", "web-home", "feed-heavy", "post", "user-posts", "search-posts", "search-users")
+READS = (
+    "feed-typical",
+    "mastodon-home",
+    "web-home",
+    "feed-heavy",
+    "post",
+    "user-posts",
+    "search-posts",
+    "search-users",
+)
 WRITES = ("create-post", "like")
 RAW_SQL_PAGES = {"feed-typical": "feed, typical user", "feed-heavy": "feed, user following 2,000+", "post": "post page"}
 METHOD = [

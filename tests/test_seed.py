@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -130,6 +131,35 @@ async def test_followers_and_likes_are_skewed_towards_a_few(
     assert sum(likes[: len(likes) // 10]) >= 0.5 * sum(likes)
 
 
+def test_make_seed_passes_its_args_on() -> None:
+    planned = subprocess.run(
+        [shutil.which("make") or "make", "-n", "seed", "ARGS=--append --users 50"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "townsquare seed --append --users 50" in planned
+
+
+async def test_the_demo_signs_in_to_the_web_client_and_sees_a_full_world(
+    app: FastAPI, client: AsyncClient, settings: Settings, database_url: str
+) -> None:
+    report = await _seed(settings, database_url)
+    assert "http://127.0.0.1:8000" in report.summary()
+    signed_in = await client.post(
+        "/signin",
+        data={"login": "demo", "password": DEMO_PASSWORD},
+        headers={"Origin": "http://test", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert signed_in.status_code == 303
+    home = (await client.get("/")).text
+    assert home.count('<article class="post"') == 20
+    assert "Load more" in home
+    assert re.search(r'<span class="n">[1-9][0-9+]*</span>', home)  # unread notifications on the badge
+    notifications = (await client.get("/notifications")).text
+    assert notifications.count('class="card unread"') >= 1
+
+
 async def test_demo_logs_in_and_pages_through_a_full_feed(
     app: FastAPI, client: AsyncClient, settings: Settings, database_url: str
 ) -> None:
@@ -167,8 +197,9 @@ async def test_a_database_with_users_is_refused_and_left_as_it_was(
     app: FastAPI, client: AsyncClient, settings: Settings, database_url: str
 ) -> None:
     await make_account(client)
-    with pytest.raises(DatabaseNotEmpty, match="already has 1 user"):
+    with pytest.raises(DatabaseNotEmpty, match="already has 1 user") as refused:
         await _seed(settings, database_url)
+    assert "make seed ARGS=--append" in str(refused.value)  # what to type instead
     for table in TABLES.values():
         expected = 1 if table == "user_account" else 0
         assert await _count(app, table) == expected

@@ -21,7 +21,8 @@ class DatabaseNotEmpty(Exception):
     def __init__(self, users: int) -> None:
         super().__init__(
             f"the database already has {users} user(s); seeding is for an empty database. "
-            "Add the demo world beside them with --append (existing rows are never changed), "
+            "Add the demo world beside them with --append (`make seed ARGS=--append`; existing rows "
+            "are never changed), "
             "or point DATABASE_URL at a new database"
         )
 
@@ -44,7 +45,8 @@ class SeedReport:
             f"Seeded {self.users:,} users, {self.follows:,} follows, {self.posts:,} posts, {self.likes:,} likes, "
             f"{self.comments:,} comments and {self.notifications:,} notifications "
             f"in {self.seconds:.1f} s (--seed {self.seed}).\n"
-            "Log in as the demo account (POST /auth/login, or Authorize in /docs):\n"
+            "Sign in as the demo account at http://127.0.0.1:8000 (the web client; or POST /auth/login,\n"
+            "or Authorize in /docs):\n"
             f"  username: {self.demo_username}\n"
             f"  password: {self.demo_password}\n"
             "The other accounts have a random password nobody knows."
