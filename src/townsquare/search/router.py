@@ -14,14 +14,28 @@ from townsquare.search.schemas import SearchResults, SearchType
 
 router = APIRouter(tags=["search"], route_class=DocumentedRoute)
 
+MAX_QUERY = 100
+
+
+def _trimmed(value: str) -> str:
+    """The query without the spaces around it, which must leave 1 to 100 characters."""
+    value = no_nul(value).strip()
+    if not value:
+        raise ValueError("must not be empty or only spaces")
+    if len(value) > MAX_QUERY:
+        raise ValueError(f"must be at most {MAX_QUERY} characters (spaces around it not counted)")
+    return value
+
+
 SearchText = Annotated[
     str,
     Query(
         min_length=1,
-        max_length=100,
-        description='What to look for. Posts take web-search syntax: "a phrase", -excluded, this or that.',
+        max_length=4 * MAX_QUERY,  # a bound on the work before trimming; the limit is _trimmed's
+        description="What to look for (1 to 100 characters, spaces around it not counted). Posts take "
+        'web-search syntax: "a phrase", -excluded, this or that.',
     ),
-    AfterValidator(no_nul),
+    AfterValidator(_trimmed),
 ]
 
 
