@@ -28,6 +28,7 @@ LIMITS = RateLimitSettings(
     login_per_account="3/minute",
     login_per_address="8/minute",
     registrations_per_address="3/minute",
+    signup_attempts_per_address="6/minute",
     apps_per_address="2/minute",
     writes_per_user="4/minute;6/hour",
 )
@@ -207,6 +208,37 @@ async def test_registrations_are_limited_per_address(limited_app: FastAPI, app: 
         assert (await client.get("/users/flood3")).status_code == 404  # nothing was made
     async with calling(limited_app, "192.0.2.21") as other:
         assert (await register(other, "flood3")).status_code == 201
+
+
+async def test_only_accounts_made_count_and_a_malformed_sign_up_is_always_a_422(
+    limited_app: FastAPI, app: FastAPI
+) -> None:
+    """Sign-ups and conflicts, then a malformed email got a 429 instead of its 422 (3 accounts
+    a minute here)."""
+    async with calling(limited_app, "192.0.2.22") as client:
+        made = [await register(client, f"made{n}") for n in range(2)]
+        assert [answer.status_code for answer in made] == [201, 201]
+        taken = [await register(client, "made0") for _ in range(2)]
+        assert [answer.status_code for answer in taken] == [409, 409]
+        malformed = await client.post(
+            "/auth/register", json={"email": "not an email", "username": "fine_name", "password": PASSWORD}
+        )
+        assert malformed.status_code == 422
+        assert (await register(client, "made2")).status_code == 201  # conflicts did not count
+        assert_rate_limited(await register(client, "made3"))  # the fourth account in a minute
+        malformed = await client.post(
+            "/auth/register", json={"email": "not an email", "username": "fine_name", "password": PASSWORD}
+        )
+        assert malformed.status_code == 422  # whatever the budget
+    async with calling(limited_app, "192.0.2.23") as prober:
+        # Probing which names are taken: no account is made, yet attempts are bounded.
+        probes = [await register(prober, "made0") for _ in range(7)]
+        assert [answer.status_code for answer in probes] == [409] * 6 + [429]
+        assert_rate_limited(probes[6])
+        assert (await register(prober, "made9")).status_code == 429
+        assert (
+            await prober.post("/auth/register", json={"email": "x", "username": "made9", "password": PASSWORD})
+        ).status_code == 422  # still a 422, whatever the budget
 
 
 async def test_mastodon_app_registrations_are_limited_per_address(limited_app: FastAPI, app: FastAPI) -> None:

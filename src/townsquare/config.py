@@ -183,7 +183,11 @@ class RateLimitSettings(BaseModel):
     login_per_account: str = "5/minute;20/hour"
     # Logins (right or wrong: each costs a password hash) and token refreshes per client address.
     login_per_address: str = "30/minute;300/hour"
+    # Accounts created per client address (a failed sign-up, taken or malformed, is not one) ...
     registrations_per_address: str = "5/minute;50/day"
+    # ... and sign-up attempts that reach the database (each hashes a password and may probe
+    # whether an email or username is taken), created or not: a larger budget.
+    signup_attempts_per_address: str = "30/minute;300/day"
     # Apps registered through the Mastodon API (`POST /api/v1/apps`) per client address: clients
     # register one at each login, so more than accounts, and still bounded.
     apps_per_address: str = "30/minute;300/day"
@@ -193,7 +197,12 @@ class RateLimitSettings(BaseModel):
     key_prefix: str = "townsquare"
 
     @field_validator(
-        "login_per_account", "login_per_address", "registrations_per_address", "apps_per_address", "writes_per_user"
+        "login_per_account",
+        "login_per_address",
+        "registrations_per_address",
+        "signup_attempts_per_address",
+        "apps_per_address",
+        "writes_per_user",
     )
     @classmethod
     def _limits_notation(cls, value: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -9,7 +10,7 @@ from fastapi import Depends, Request, Response
 
 from townsquare.config import Settings
 from townsquare.kit.openapi import answers
-from townsquare.kit.rate_limits import Policy, RateLimiter, client_address, enforce
+from townsquare.kit.rate_limits import Policy, RateLimiter, TooManyRequests, client_address, enforce
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,7 @@ class Limits:
     login_per_account: Policy
     login_per_address: Policy
     registrations_per_address: Policy
+    signup_attempts_per_address: Policy
     apps_per_address: Policy
     writes_per_user: Policy
 
@@ -31,6 +33,7 @@ class Limits:
             login_per_account=Policy.parse("login-account", numbers.login_per_account),
             login_per_address=Policy.parse("login-address", numbers.login_per_address),
             registrations_per_address=Policy.parse("registration-address", numbers.registrations_per_address),
+            signup_attempts_per_address=Policy.parse("signup-attempt-address", numbers.signup_attempts_per_address),
             apps_per_address=Policy.parse("app-address", numbers.apps_per_address),
             writes_per_user=Policy.parse("writes-user", numbers.writes_per_user),
         )
@@ -41,6 +44,18 @@ class Limits:
 
     async def password_correct(self, account: str) -> None:
         await self.limiter.clear(self.login_per_account, account)
+
+    async def signup_attempt(self, address: str) -> None:
+        """Before a valid sign-up reaches the database: 429 if the address has made its accounts
+        for now (not counted until one is made), or tried too often (counted)."""
+        await self.limiter.check(self.registrations_per_address, address)
+        await self.limiter.hit(self.signup_attempts_per_address, address)
+
+    async def signed_up(self, address: str) -> None:
+        """An account was made from the address."""
+        # A concurrent sign-up may have taken the last place: this account is made all the same.
+        with contextlib.suppress(TooManyRequests):
+            await self.limiter.hit(self.registrations_per_address, address)
 
 
 # async although it waits for nothing: FastAPI runs a plain `def` dependency in a thread.
@@ -53,10 +68,6 @@ async def _limits(request: Request) -> Limits:
 LimitsDep = Annotated[Limits, Depends(_limits)]
 
 
-async def _registration_allowed(request: Request, response: Response, limits: LimitsDep) -> None:
-    await enforce(limits.limiter, limits.registrations_per_address, client_address(request), response)
-
-
 async def _login_allowed(request: Request, response: Response, limits: LimitsDep) -> None:
     await enforce(limits.limiter, limits.login_per_address, client_address(request), response)
 
@@ -65,6 +76,5 @@ async def _app_registration_allowed(request: Request, response: Response, limits
     await enforce(limits.limiter, limits.apps_per_address, client_address(request), response)
 
 
-RegistrationAllowed = Depends(_registration_allowed)
 AppRegistrationAllowed = Depends(_app_registration_allowed)
 LoginAllowed = Depends(_login_allowed)

@@ -1,16 +1,17 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from townsquare.auth import service
 from townsquare.auth.dependencies import CurrentViewer, PasswordsDep, TokensDep
-from townsquare.auth.limits import LimitsDep, LoginAllowed, RegistrationAllowed
+from townsquare.auth.limits import LimitsDep, LoginAllowed
 from townsquare.auth.schemas import AccountDeletion, PasswordChange, RefreshRequest, Registration, TokenPair
 from townsquare.auth.service import IssuedTokens
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute
+from townsquare.kit.rate_limits import client_address
 from townsquare.users.schemas import UserPrivate
 
 router = APIRouter(tags=["auth"], route_class=DocumentedRoute)
@@ -24,13 +25,24 @@ def _pair(issued: IssuedTokens) -> TokenPair:
     "/auth/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserPrivate,
-    responses=problem_docs(409),
-    dependencies=[RegistrationAllowed],
+    responses=problem_docs(409, 429),
 )
-async def register(body: Registration, session: SessionDep, passwords: PasswordsDep) -> UserPrivate:
-    """Create an account."""
+async def register(
+    request: Request, body: Registration, session: SessionDep, passwords: PasswordsDep, limits: LimitsDep
+) -> UserPrivate:
+    """Create an account.
+
+    Rate-limited per client address: 5 accounts made a minute (50 a day), and 30 attempts a
+    minute, made or not (a malformed request is a 422 and counts for neither)."""
     user = await service.register(
-        session, passwords, email=body.email, username=body.username, password=body.password, bio=body.bio
+        session,
+        passwords,
+        limits,
+        address=client_address(request),
+        email=body.email,
+        username=body.username,
+        password=body.password,
+        bio=body.bio,
     )
     return UserPrivate.model_validate(user)
 

@@ -29,10 +29,24 @@ class IssuedTokens:
 
 
 async def register(
-    session: AsyncSession, passwords: Passwords, *, email: str, username: str, password: str, bio: str
+    session: AsyncSession,
+    passwords: Passwords,
+    limits: Limits,
+    *,
+    address: str,
+    email: str,
+    username: str,
+    password: str,
+    bio: str,
 ) -> UserAccount:
+    """A new account, from a valid request made from `address`, under the sign-up limits (only
+    accounts made count against the address's registrations; every attempt counts against
+    its larger budget of attempts). UsernameTaken or EmailTaken if so."""
+    await limits.signup_attempt(address)
     hashed = await passwords.hash(password)
-    return await users_service.create_user(session, email=email, username=username, hashed_password=hashed, bio=bio)
+    user = await users_service.create_user(session, email=email, username=username, hashed_password=hashed, bio=bio)
+    await limits.signed_up(address)
+    return user
 
 
 async def login(

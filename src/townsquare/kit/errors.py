@@ -180,8 +180,23 @@ def add_error_shape(app: FastAPI, prefixes: Sequence[str], shape: ErrorShape) ->
 
 
 def _field_errors(errors: Sequence[Any]) -> list[FieldError]:
-    # Only location, message and type: pydantic's `input` may hold a submitted password.
-    return [FieldError(loc=list(e["loc"]), msg=e["msg"], type=e["type"]) for e in errors]
+    """One error per field, at the field's own path. An optional field (`X | None`) that fails
+    is reported by pydantic once per member of the union, under the member's tag: ("bio",
+    "constrained-str") "Input should be a valid string" and ("bio", "none") "Input should be
+    None". The None member's is noise: dropped, and the other's tag with it."""
+    optional = {tuple(error["loc"][:-1]) for error in errors if error["type"] == "none_required"}
+    fields: list[FieldError] = []
+    reported: set[tuple[Any, ...]] = set()
+    for error in errors:
+        loc = tuple(error["loc"])
+        if loc[:-1] in optional:
+            if error["type"] == "none_required" or loc[:-1] in reported:
+                continue  # the first other member's error says it
+            loc = loc[:-1]
+            reported.add(loc)
+        # Only location, message and type: pydantic's `input` may hold a submitted password.
+        fields.append(FieldError(loc=list(loc), msg=error["msg"].removeprefix("Value error, "), type=error["type"]))
+    return fields
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:

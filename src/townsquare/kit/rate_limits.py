@@ -125,6 +125,15 @@ class RateLimiter:
         usages = [await self._usage(policy, item, key) for item in policy.items]
         return min(usages, key=lambda usage: (usage.remaining, -usage.reset_seconds))
 
+    async def check(self, policy: Policy, key: str) -> None:
+        """Raise TooManyRequests if a window of the policy is full, counting nothing (for limits
+        on outcomes, counted with `hit` once the outcome is known)."""
+        if not self.enabled:
+            return
+        for item in policy.items:
+            if not await self._test(policy, item, key):
+                raise TooManyRequests(await self._usage(policy, item, key))
+
     async def clear(self, policy: Policy, key: str) -> None:
         """Forget what `key` has used of the policy (e.g. after a correct password)."""
         if not self.enabled:
@@ -134,6 +143,9 @@ class RateLimiter:
 
     async def _hit(self, policy: Policy, item: RateLimitItem, key: str) -> bool:
         return await self._run(lambda limiter: limiter.hit(item, policy.name, key))
+
+    async def _test(self, policy: Policy, item: RateLimitItem, key: str) -> bool:
+        return await self._run(lambda limiter: limiter.test(item, policy.name, key))
 
     async def _clear(self, policy: Policy, item: RateLimitItem, key: str) -> None:
         await self._run(lambda limiter: limiter.clear(item, policy.name, key))

@@ -11,10 +11,11 @@ from pydantic import Field
 
 from townsquare.auth import service as auth_service
 from townsquare.auth.dependencies import PasswordsDep, Viewer
-from townsquare.auth.limits import RegistrationAllowed
+from townsquare.auth.limits import LimitsDep
 from townsquare.auth.schemas import Registration
 from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
+from townsquare.kit.rate_limits import client_address
 from townsquare.mastodon import entities, search
 from townsquare.mastodon.auth import Access, app_or_user, maybe_user, user
 from townsquare.mastodon.errors import RecordNotFound, Unprocessable
@@ -144,9 +145,10 @@ class AccountRegistration(Params):
     reason: str | None = None
 
 
-@router.post("/api/v1/accounts", dependencies=[RegistrationAllowed])
+@router.post("/api/v1/accounts")
 async def register(
     request: Request,
+    limits: LimitsDep,
     body: Annotated[AccountRegistration, Depends(params(AccountRegistration))],
     session: SessionDep,
     passwords: PasswordsDep,
@@ -165,7 +167,14 @@ async def register(
     assert app is not None  # the token was just found, and its app with it
     try:
         created = await auth_service.register(
-            session, passwords, email=valid.email, username=valid.username, password=valid.password, bio=valid.bio
+            session,
+            passwords,
+            limits,
+            address=client_address(request),
+            email=valid.email,
+            username=valid.username,
+            password=valid.password,
+            bio=valid.bio,
         )
     except (UsernameTaken, EmailTaken) as taken:
         field = "Username" if isinstance(taken, UsernameTaken) else "Email"

@@ -10,12 +10,13 @@ from pydantic import ValidationError
 
 from townsquare.auth import service as auth_service
 from townsquare.auth.dependencies import PasswordsDep
-from townsquare.auth.limits import LimitsDep, LoginAllowed, RegistrationAllowed
+from townsquare.auth.limits import LimitsDep, LoginAllowed
 from townsquare.auth.schemas import PasswordChange, Registration
 from townsquare.config import Settings
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import DomainError
 from townsquare.kit.origin import from_this_site
+from townsquare.kit.rate_limits import client_address
 from townsquare.oauth import service as oauth_service
 from townsquare.web.render import FORM, ActingOnAccount, acting, first_problem, go, message, page
 from townsquare.web.session import MaybeSignedIn, clear_cookie, set_cookie
@@ -67,11 +68,12 @@ async def signup_page(request: Request) -> Response:
     return page(request, "signup.html")
 
 
-@router.post("/signup", response_class=HTMLResponse, dependencies=[RegistrationAllowed])
+@router.post("/signup", response_class=HTMLResponse)
 async def signup(
     request: Request,
     session: SessionDep,
     passwords: PasswordsDep,
+    limits: LimitsDep,
     email: FORM = "",
     username: FORM = "",
     password: FORM = "",
@@ -85,9 +87,16 @@ async def signup(
         return page(request, "signup.html", 422, error=first_problem(error), **again)
     try:
         user = await auth_service.register(
-            session, passwords, email=valid.email, username=valid.username, password=valid.password, bio=""
+            session,
+            passwords,
+            limits,
+            address=client_address(request),
+            email=valid.email,
+            username=valid.username,
+            password=valid.password,
+            bio="",
         )
-    except DomainError as error:  # the email or username is taken
+    except DomainError as error:  # the email or username is taken; too many sign-ups
         return page(request, "signup.html", error.status, error=message(error), **again)
     return await _signed_in(request, session, user.id)
 
