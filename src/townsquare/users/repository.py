@@ -25,6 +25,11 @@ async def get(session: AsyncSession, user_id: int) -> UserAccount | None:
     return await session.get(UserAccount, user_id)
 
 
+async def username(session: AsyncSession, user_id: int) -> str | None:
+    found = await session.execute(select(UserAccount.username).where(UserAccount.id == user_id))
+    return found.scalar_one_or_none()
+
+
 async def get_with_follow_state(
     session: AsyncSession, user_id: int, viewer_id: int | None
 ) -> tuple[UserAccount, bool | None] | None:

@@ -87,6 +87,11 @@ async def get(session: AsyncSession, *, user_id: int) -> UserAccount | None:
     return await repository.get(session, user_id)
 
 
+async def username(session: AsyncSession, *, user_id: int) -> str | None:
+    """The user's username, None if there is no such user (cheaper than loading the account)."""
+    return await repository.username(session, user_id)
+
+
 async def ensure_exists(session: AsyncSession, *, user_id: int) -> None:
     if await repository.get(session, user_id) is None:
         raise UserNotFound()

@@ -7,6 +7,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Request, Response
 
 from townsquare.auth.dependencies import Viewer
@@ -50,12 +51,13 @@ async def _web_session(request: Request, session: SessionDep) -> WebSession | No
     found = await oauth_service.authenticate(session, token)
     if found is None or found.user_id is None or found.session_id is None:
         return None  # signed out, password changed, account deleted: as if no cookie
-    user = await users_service.get(session, user_id=found.user_id)
-    if user is None:
+    username = await users_service.username(session, user_id=found.user_id)
+    if username is None:
         return None
+    structlog.contextvars.bind_contextvars(user_id=str(found.user_id))  # on every line of the request
     viewer = Viewer(id=found.user_id, session_id=found.session_id, token_expires_at=NEVER)
-    unread = await notifications_service.unread_count(session, user_id=user.id, at_most=UNREAD_SHOWN)
-    return WebSession(viewer=viewer, username=user.username, token=token, csrf=_csrf_for(request, token), unread=unread)
+    unread = await notifications_service.unread_count(session, user_id=found.user_id, at_most=UNREAD_SHOWN)
+    return WebSession(viewer=viewer, username=username, token=token, csrf=_csrf_for(request, token), unread=unread)
 
 
 MaybeSignedIn = Annotated[WebSession | None, Depends(_web_session)]
