@@ -157,6 +157,22 @@ async def test_probes_are_not_logged_at_info(client: AsyncClient, logs: Logs) ->
     assert not [line for line in lines(logs()) if line["event"] == "request"]
 
 
+async def test_a_client_looping_on_404s_is_logged_at_a_sampled_rate(app: FastAPI, logs: Logs) -> None:
+    """About 1,000 requests a second for unknown paths from one app filled the log line by line:
+    its first five a minute are logged, then one line per hundred, saying so."""
+    looping = ASGITransport(app=app, client=("192.0.2.77", 4000))
+    elsewhere = ASGITransport(app=app, client=("192.0.2.78", 4000))
+    async with AsyncClient(transport=looping, base_url="http://test") as client:
+        for number in range(305):
+            assert (await client.get(f"/api/v1/nothing/{number}")).status_code == 404
+    async with AsyncClient(transport=elsewhere, base_url="http://test") as other:
+        assert (await other.get("/api/v1/nothing")).status_code == 404
+        assert (await other.get("/users/999999999")).status_code == 404  # a route's 404: always logged
+    stray = [line for line in lines(logs()) if line["event"] == "request" and line["status"] == 404]
+    assert [line.get("repeated") for line in stray] == [None] * 5 + [100, 100, 100] + [None, None]
+    assert stray[-1]["route"] == "/users/{user_id}"
+
+
 def test_the_format_follows_the_environment_unless_set(settings: Settings, logs: Logs) -> None:
     development = settings.model_copy(update={"environment": Environment.DEVELOPMENT})
     configure_logging(development)

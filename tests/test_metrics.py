@@ -74,6 +74,22 @@ async def test_requests_are_counted_by_route_template_method_and_status(client: 
     assert everything == value(after, REQUESTS, **unmatched)
 
 
+async def test_a_body_refused_before_routing_is_counted_under_its_route(client: AsyncClient) -> None:
+    """The body limit answers 413 before the router runs: counted as "unmatched" it was."""
+    account = await make_account(client)
+    before = await scrape(client)
+    huge = {"content": "x" * 2_000_000}
+    assert (await client.post("/posts", json=huge, headers=account.headers)).status_code == 413
+    assert (await client.post("/no/such/place", json=huge)).status_code == 413
+    after = await scrape(client)
+
+    def added(**labels: str) -> float:
+        return value(after, REQUESTS, **labels) - value(before, REQUESTS, **labels)
+
+    assert added(method="POST", route="/posts", status="413") == 1
+    assert added(method="POST", route="unmatched", status="413") == 1  # no route: still one label
+
+
 async def test_the_job_queue_depth_and_age_come_from_the_database(app: FastAPI, client: AsyncClient) -> None:
     async with app.state.database.engine.connect() as connection:  # never committed: no worker sees these
         insert = text("""

@@ -11,10 +11,12 @@ import inspect
 import logging
 import re
 import time
+from collections.abc import Iterable, Iterator
 
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import FastAPI, Request, Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from townsquare.observability.metrics import REQUEST_SECONDS
@@ -31,6 +33,63 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"
 # Probes and scrapes come every few seconds: logged at DEBUG unless they fail.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that the request's method and path match, else UNMATCHED."""
+    app = scope.get("app")
+    if app is None:
+        return UNMATCHED
+    routes = _ROUTES.get(id(app))
+    if routes is None:
+        routes = _ROUTES[id(app)] = list(_flat(app.router.routes))
+    for route in routes:
+        if route.matches(scope)[0] is Match.FULL:
+            return str(getattr(route, "path", UNMATCHED))
+    return UNMATCHED
+
+
+_ROUTES: dict[int, list[BaseRoute]] = {}
+
+
+def _flat(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    # FastAPI keeps an included router as one route of the app; its own routes are inside.
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _flat(included.routes)
+        else:
+            yield route
+
+
+class StrayRequests:
+    """Requests for paths no route answers, per client address: a client looping on 404s
+    (Mastodon.py once sent about 1,000 a second) gets its first few a minute logged, then one
+    line per SAMPLE, which says how many it stands for (`repeated`)."""
+
+    WINDOW = 60.0
+    LOGGED = 5
+    SAMPLE = 100
+    ADDRESSES = 10_000  # remembered at most; past that, forgotten all at once
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def seen(self, address: str, now: float) -> int | None:
+        """None: log it as usual; 0: do not log it; n: log it for the n since the last line."""
+        started, count = self._seen.get(address, (now, 0))
+        if now - started > self.WINDOW:
+            started, count = now, 0
+        count += 1
+        if len(self._seen) >= self.ADDRESSES and address not in self._seen:
+            self._seen.clear()
+        self._seen[address] = (started, count)
+        if count <= self.LOGGED:
+            return None
+        return self.SAMPLE if (count - self.LOGGED) % self.SAMPLE == 0 else 0
+
+
+STRAYS = StrayRequests()
 
 
 def valid_request_id(value: str) -> bool:
@@ -85,15 +144,23 @@ class RequestTelemetry:
         finally:
             finished = time.perf_counter()
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
-            route = getattr(scope.get("route"), "path", UNMATCHED)  # set by the router once matched
+            route = getattr(scope.get("route"), "path", None)  # set by the router once matched
+            if route is None:
+                # Unmatched, or answered before routing (a 413 for a body over the limit): under
+                # the template its path and method would have matched.
+                route = UNMATCHED if status in (404, 405) else route_template(scope)
             REQUEST_SECONDS.labels(method, route, str(status)).observe((answered or finished) - started)
             level = logging.WARNING if status >= 500 else logging.INFO
             if route in QUIET_ROUTES and status < 400:
                 level = logging.DEBUG
-            if log.isEnabledFor(level):
+            repeated = None
+            if route == UNMATCHED and status == 404:
+                repeated = STRAYS.seen(scope["client"][0] if scope.get("client") else "", finished)
+            if log.isEnabledFor(level) and repeated != 0:
                 log.log(
                     level,
                     "request",
+                    **({"repeated": repeated} if repeated else {}),
                     method=method,
                     route=route,
                     status=status,
