@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import secrets
 import signal
@@ -284,4 +285,19 @@ async def test_a_database_restart_under_load_is_answered_with_503s_and_loses_no_
             assert time.monotonic() - followed < NOTIFIED_BOUND, "no notification after the restarts"
             await asyncio.sleep(0.1)
     report.append(f"a follow after the restarts was notified in {time.monotonic() - followed:.2f} s")
+
+    # Each outage is two warnings in the log, not one per failed attempt: no pool's
+    # multi-line reconnection warnings, no line per 503 (the counter has those).
+    logged = [json.loads(line) for line in api.log.read_text().splitlines() if line.startswith("{")]
+    warnings = [line for line in logged if line.get("level") in ("warning", "error")]
+    events = [line["event"] for line in warnings]
+    assert events.count("database unreachable") == len(MODES), events
+    assert events.count("database reachable again") == len(MODES), events
+    noise = [line for line in warnings if line["event"] not in ("database unreachable", "database reachable again")]
+    assert len(noise) <= 2 * len(MODES), [(line["event"], line.get("logger")) for line in noise]
+    assert not [line for line in warnings if str(line.get("logger", "")).startswith("psycopg")], warnings[:5]
+    async with httpx.AsyncClient(base_url=api.base, timeout=REQUEST_TIMEOUT) as http:
+        metrics = (await http.get("/metrics")).text
+    assert 'townsquare_database_errors_total{source="requests"}' in metrics
+    report.append(f"warnings logged: {len(warnings)} ({events})")
     print("\n".join(report))  # shown with -s or -rP

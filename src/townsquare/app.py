@@ -20,6 +20,7 @@ from townsquare.auth.passwords import Passwords
 from townsquare.auth.router import router as auth_router
 from townsquare.auth.tokens import TokenIssuer
 from townsquare.config import Settings, get_settings
+from townsquare.db import outage
 from townsquare.db.session import Database, libpq_url
 from townsquare.feed.router import router as feed_router
 from townsquare.interactions.router import router as interactions_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stack.callback(metrics.forget_this_process)
             app.state.database = database = Database(database_url, settings.db)
             metrics.watch_pool(database.engine, settings.db.pool_size)
+            outage.watch(database.engine)
             stack.push_async_callback(database.dispose)
             stack.push_async_callback(app.state.limits.limiter.close)
             await app.state.passwords.warm_up()

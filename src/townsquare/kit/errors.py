@@ -21,6 +21,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from townsquare.db.outage import OUTAGE
+
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -246,7 +248,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     # Connection-level failures (database down or restarting, no free connection in the pool,
     # a deadlock victim) are the client's cue to retry; anything else is a bug and a 500.
     if isinstance(exc, OperationalError | PoolTimeout) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
-        log.warning("database unavailable: %s", type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__)
+        OUTAGE.failed("requests", type(exc.orig if isinstance(exc, DBAPIError) else exc).__name__)
         return await _domain_error(request, Unavailable())
     return await _unexpected_error(request, exc)
 

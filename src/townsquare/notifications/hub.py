@@ -20,6 +20,7 @@ from typing import Final
 import psycopg
 from psycopg import sql
 
+from townsquare.db.outage import OUTAGE
 from townsquare.notifications.repository import CHANNEL
 from townsquare.observability.metrics import NOTIFICATION_LAG, OPEN_STREAMS
 from townsquare.posts.repository import POST_CHANNEL
@@ -120,6 +121,7 @@ class NotificationHub:
                 ) as connection:
                     for channel in (CHANNEL, POST_CHANNEL):
                         await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    OUTAGE.reachable()
                     if connected_before:
                         self._broadcast(RESYNC)  # whatever was published while we were away
                     connected_before, delay = True, 0.5
@@ -134,7 +136,7 @@ class NotificationHub:
                         await asyncio.wait_for(connection.execute("SELECT 1"), self._ping_seconds)
             except Exception as error:  # the connection lost, the database restarting
                 self.listening.clear()
-                logger.warning("notification listener lost its connection (%s); retrying in %.1fs", error, delay)
+                OUTAGE.failed("notification-listener", type(error).__name__)  # logged once an outage
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 

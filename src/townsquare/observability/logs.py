@@ -23,6 +23,7 @@ from asgi_correlation_id import correlation_id
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from townsquare.config import Environment, Settings
+from townsquare.db.outage import ConnectionFailures
 
 # Lines that say nothing an operator needs: Alembic's plugins at every start; procrastinate's at
 # every deferral and every periodic tick (the `job` line tells that the job ran); a warning for
@@ -78,6 +79,7 @@ def configure_logging(settings: Settings) -> None:
         )
     )
     handler.addFilter(_not_a_procrastinate_job_line)
+    handler.addFilter(ConnectionFailures())  # a database outage is two lines (db/outage.py)
     handler.addFilter(_not_uvicorns_copy_of_a_logged_error)
     root = logging.getLogger()
     for previous in [h for h in root.handlers if isinstance(h, StdoutHandler)]:

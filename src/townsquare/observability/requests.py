@@ -150,7 +150,9 @@ class RequestTelemetry:
                 # the template its path and method would have matched.
                 route = UNMATCHED if status in (404, 405) else route_template(scope)
             REQUEST_SECONDS.labels(method, route, str(status)).observe((answered or finished) - started)
-            level = logging.WARNING if status >= 500 else logging.INFO
+            # A 503 is the database away (logged once, db/outage.py) or overloaded: the client's
+            # cue to retry, one line each at INFO like any other answer.
+            level = logging.WARNING if status >= 500 and status != 503 else logging.INFO
             if route in QUIET_ROUTES and status < 400:
                 level = logging.DEBUG
             repeated = None

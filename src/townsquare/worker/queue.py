@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth import tasks as auth_tasks
 from townsquare.config import WorkerSettings
+from townsquare.db.outage import OUTAGE, connection_failure
 from townsquare.db.session import Database, libpq_url
 from townsquare.kit.errors import Unavailable
 from townsquare.mastodon import tasks as mastodon_tasks
@@ -148,7 +149,10 @@ class JobQueue:
             try:
                 await self._worker.run()  # type: ignore[no-untyped-call]
             except Exception as error:  # the database restarting, say: start again, later
-                logger.error("the job worker stopped (%s); restarting it in %.0fs", error, delay)
+                if connection_failure(error):
+                    OUTAGE.failed("job-worker", type(error).__name__)  # logged once an outage
+                else:
+                    logger.error("the job worker stopped (%s); restarting it in %.0fs", error, delay)
                 # Drop the pool's dead connections now, or each would fail a fresh worker in turn.
                 with contextlib.suppress(Exception):
                     await self._pool.check()
