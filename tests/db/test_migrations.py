@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import psycopg
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from tests.fixtures.database import fresh_database
 from tests.fixtures.processes import stop, townsquare
@@ -29,6 +32,27 @@ def test_migrations_upgrade_downgrade_and_match_the_models(server_url: str) -> N
             ).fetchone()
             assert leftovers == (0,)
         migrate.upgrade(url)
+
+
+def test_the_head_read_from_the_files_is_alembics(server_url: str) -> None:
+    with fresh_database(server_url, migrated=False) as url:
+        assert ScriptDirectory.from_config(migrate.alembic_config(url)).get_heads() == [migrate.head()]
+        assert migrate.current(url) is None
+        migrate.upgrade(url)
+        assert migrate.current(url) == migrate.head()
+        migrate.downgrade(url, "-1")
+        assert migrate.current(url) != migrate.head()
+        migrate.upgrade(url)  # not at the head: Alembic runs
+        assert migrate.current(url) == migrate.head()
+
+
+def test_a_database_at_the_head_is_upgraded_without_loading_alembic(database_url: str) -> None:
+    """Every start after the first: one query instead of Alembic's import and environment."""
+    code = (
+        "import sys; from townsquare.db import migrate; migrate.upgrade(sys.argv[1]); print('alembic' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code, database_url], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False", shown.stderr
 
 
 def test_processes_starting_at_once_migrate_once(server_url: str) -> None:
