@@ -31,12 +31,13 @@ def alembic_config(database_url: str) -> Config:
 def head() -> str:
     """The newest revision, read from the revision files without Alembic: the one no other
     revises (tests/db/test_migrations.py holds it to Alembic's own answer)."""
-    revisions, revised = set(), set()
+    revisions: set[str] = set()
+    revised: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         for kind, value in _REVISION.findall(path.read_text()):
             (revisions if kind == "revision" else revised).add(value)
     (newest,) = revisions - revised
-    return newest
+    return str(newest)
 
 
 def current(database_url: str) -> str | None:
