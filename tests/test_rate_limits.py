@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -493,3 +494,35 @@ async def test_the_mastodon_password_grant_counts_as_a_login(
         answers = [await limited.post("/oauth/token", data=body) for _ in range(4)]
     assert [answer.status_code for answer in answers] == [400, 400, 400, 429]
     assert [answer.json()["error"] for answer in answers[:3]] == ["invalid_grant"] * 3
+
+
+async def test_the_web_client_says_when_to_try_again_in_a_sentence(
+    limited_app: FastAPI, app: FastAPI, alice: Account
+) -> None:
+    """Over a limit, the web pages answer with a page that says so, not raw problem JSON."""
+    same_site = {"Origin": "http://test", "Sec-Fetch-Site": "same-origin"}
+    async with calling(limited_app, "192.0.2.60") as browser:
+        for _ in range(3):
+            wrong = await browser.post("/signin", data={"login": alice.username, "password": "nope"}, headers=same_site)
+            assert wrong.status_code == 401
+            assert "Incorrect email, username or password." in wrong.text
+        locked = await browser.post("/signin", data={"login": alice.username, "password": PASSWORD}, headers=same_site)
+        assert locked.status_code == 429
+        assert locked.headers["content-type"].startswith("text/html")
+        assert re.search(r"Too many attempts\. Try again in [0-9]+ seconds\.", locked.text)
+    async with calling(limited_app, "192.0.2.61") as browser:
+        made = await browser.post(
+            "/signup",
+            data={"email": "webby@example.com", "username": "webby_limits", "password": PASSWORD},
+            headers=same_site,
+        )
+        assert made.status_code == 303
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', (await browser.get("/")).text)
+        assert csrf is not None
+        answers = [
+            await browser.post("/compose", data={"content": f"post {n}", "csrf": csrf.group(1)}, headers=same_site)
+            for n in range(5)
+        ]
+        assert [answer.status_code for answer in answers] == [303, 303, 303, 303, 429]  # 4 writes a minute
+        assert answers[4].headers["content-type"].startswith("text/html")
+        assert "Too many attempts. Try again in" in answers[4].text

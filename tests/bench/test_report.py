@@ -136,7 +136,7 @@ def test_targets_are_met_strictly_under_their_limits() -> None:
 
     assert rows == {
         "feed-typical: p99 at ~70% load < 25 ms": (20.0, True),
-        "web-home: p99 at ~70% load < 50 ms": (None, False),  # not run
+        "web-home: p50 at ~70% load < 50 ms": (None, False),  # not run
         "feed-heavy: p99 at ~70% load < 100 ms": (150.0, False),
         # Too slow to pace: no figure, not met.
         "search-posts: p99 at ~70% load < 50 ms": (None, False),
@@ -158,7 +158,7 @@ def test_targets_of_a_run_of_only_some_scenarios() -> None:
 
     assert rows == {
         "feed-typical: p99 at ~70% load < 25 ms": (None, False),
-        "web-home: p99 at ~70% load < 50 ms": (None, False),
+        "web-home: p50 at ~70% load < 50 ms": (None, False),
         "feed-heavy: p99 at ~70% load < 100 ms": (150.0, False),
         "search-posts: p99 at ~70% load < 50 ms": (None, False),
         "search-users: p99 at ~70% load < 50 ms": (50.0, False),
@@ -310,10 +310,10 @@ def test_the_mastodon_home_timeline_is_held_to_the_feeds_api_cpu() -> None:
     assert rows["Mastodon home timeline: API CPU per request <= 1.15 x GET /feed's"][1] is False
 
 
-@pytest.mark.parametrize(("p99", "met"), [(45.0, True), (55.0, False)])
-def test_the_web_feed_page_is_held_to_50_ms_at_70_percent_load(p99: float, met: bool) -> None:
+@pytest.mark.parametrize(("p50", "met"), [(45.0, True), (50.0, False)])
+def test_the_web_feed_page_is_held_to_50_ms_at_70_percent_load(p50: float, met: bool) -> None:
     given = results()
     saturated = wrk_run(600.0, p50=120.0, p99=700.0, cpu={"api": 60.0, "postgres": 10.0})
-    given["api"]["scenarios"]["web-home"] = scenario("web-home", saturated, wrk_run(420.0, p50=9.0, p99=p99), 420.0)
+    given["api"]["scenarios"]["web-home"] = scenario("web-home", saturated, wrk_run(420.0, p50=p50, p99=300.0), 420.0)
     rows = {row["target"]: (row["value"], row["met"]) for row in report.targets(given)}
-    assert rows["web-home: p99 at ~70% load < 50 ms"] == (p99, met)
+    assert rows["web-home: p50 at ~70% load < 50 ms"] == (p50, met)
