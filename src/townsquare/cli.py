@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -57,6 +59,10 @@ def run(args: argparse.Namespace) -> None:
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: as SystemExit it
     # unwinds the blocks below (an embedded database is stopped too) and exits with status 0.
     signal.signal(signal.SIGTERM, _exit)
+    if args.workers in (None, 1):
+        # The app is imported (a second or more) while the database starts and is checked:
+        # uvicorn, serving in this process, then finds it imported.
+        threading.Thread(target=importlib.import_module, args=("townsquare.app",), daemon=True).start()
     with database_url(settings) as url:
         if settings.server.migrate_on_start:
             migrate.upgrade(url)
