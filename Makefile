@@ -35,6 +35,7 @@ lint: $(SYNCED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict src tests bench deploy
+	$(VENV)/bin/lint-imports  # the package boundaries (pyproject.toml, ARCHITECTURE.md)
 
 format: $(SYNCED)
 	$(VENV)/bin/ruff check --fix .

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import structlog
@@ -31,6 +31,11 @@ class Viewer:
     session_id: int
     # When the access token stops being accepted (long-lived streams end then).
     token_expires_at: datetime
+
+
+# The expiry of a token that has none of its own (an app's token, the web client's sign-in):
+# it lasts as long as its session.
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 # async although they wait for nothing: FastAPI runs a plain `def` dependency in a worker

@@ -11,7 +11,7 @@ from townsquare.interactions.schemas import CommentView, CommentWrite, LikeState
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
-from townsquare.posts.router import PostRef, post_id_of
+from townsquare.posts.dependencies import PostRef, post_id_of
 from townsquare.users.schemas import UserSummary
 from townsquare.worker.dependencies import JobsDep
 

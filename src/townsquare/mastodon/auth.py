@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from townsquare.auth.dependencies import TokensDep, Viewer, viewer_of
+from townsquare.auth.dependencies import NEVER, TokensDep, Viewer, viewer_of
 from townsquare.auth.errors import InvalidToken
 from townsquare.auth.limits import LimitsDep
 from townsquare.auth.tokens import TokenIssuer
@@ -23,7 +22,6 @@ from townsquare.oauth import scopes as oauth_scopes
 from townsquare.oauth import service as oauth_service
 
 # App tokens do not expire by time; streams of theirs end with the session.
-NEVER = datetime.max.replace(tzinfo=UTC)
 ALL_SCOPES = ("read", "write", "follow", "push")
 
 

@@ -1,29 +1,17 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 
 from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
-from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
 from townsquare.kit.responses import PreparedJSONResponse
 from townsquare.posts import service
-from townsquare.posts.errors import PostNotFound
+from townsquare.posts.dependencies import PostRef, post_id_of
 from townsquare.posts.schemas import PostView, PostWrite
 from townsquare.users.dependencies import UserRef, resolve_user
 
 router = APIRouter(tags=["posts"], route_class=DocumentedRoute)
-
-PostRef = Annotated[str, Path(description="A post id.", max_length=20)]
-
-
-def post_id_of(post_ref: str) -> int:
-    post_id = parse_id(post_ref)
-    if post_id is None:
-        raise PostNotFound()
-    return post_id
 
 
 @router.post(

@@ -10,11 +10,10 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, Request, Response
 
-from townsquare.auth.dependencies import Viewer
+from townsquare.auth.dependencies import NEVER, Viewer
 from townsquare.config import Settings
 from townsquare.db.session import SessionDep
 from townsquare.kit.origin import from_this_site
-from townsquare.mastodon.auth import NEVER
 from townsquare.notifications import service as notifications_service
 from townsquare.oauth import service as oauth_service
 from townsquare.users import service as users_service
