@@ -7,6 +7,7 @@ from townsquare.mastodon.models import StatusIdempotency
 from townsquare.notifications.models import Notification
 from townsquare.oauth.models import OAuthApp, OAuthCode, OAuthToken
 from townsquare.posts.models import Post
+from townsquare.safety.models import UserBlock
 from townsquare.search.models import PostTerm
 from townsquare.users.models import Follow, UserAccount
 
@@ -25,4 +26,5 @@ __all__ = [
     "RefreshToken",
     "StatusIdempotency",
     "UserAccount",
+    "UserBlock",
 ]

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare import visibility
 from townsquare.db.base import AnyRow
 from townsquare.interactions.models import Comment, PostLike
 from townsquare.posts.repository import AUTHOR_COLUMNS
@@ -89,12 +90,14 @@ async def unlike(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[
     return bool(row[0]), row[1]
 
 
-async def likers(session: AsyncSession, post_id: int, *, before: int | None, limit: int) -> Sequence[AnyRow]:
+async def likers(
+    session: AsyncSession, post_id: int, *, viewer_id: int | None, before: int | None, limit: int
+) -> Sequence[AnyRow]:
     """Who liked the post, newest like first: rows of (like_id, id, username)."""
     statement = (
         select(PostLike.id.label("like_id"), UserAccount.id, UserAccount.username)
         .join(UserAccount, UserAccount.id == PostLike.user_id)
-        .where(PostLike.post_id == post_id)
+        .where(PostLike.post_id == post_id, ~visibility.hidden(PostLike.user_id, viewer_id))
         .order_by(PostLike.id.desc())
         .limit(limit + 1)
     )
@@ -114,14 +117,16 @@ async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, co
     return row
 
 
-async def comments(session: AsyncSession, post_id: int, *, after: int | None, limit: int) -> Sequence[AnyRow]:
-    """The post's comments, oldest first."""
+async def comments(
+    session: AsyncSession, post_id: int, *, viewer_id: int | None, after: int | None, limit: int
+) -> Sequence[AnyRow]:
+    """The post's comments, oldest first, but those of accounts a block hides from the viewer."""
     statement = (
         select(
             Comment.id, Comment.post_id, Comment.author_id, Comment.content, Comment.created_at, UserAccount.username
         )
         .join(UserAccount, UserAccount.id == Comment.author_id)
-        .where(Comment.post_id == post_id)
+        .where(Comment.post_id == post_id, ~visibility.hidden(Comment.author_id, viewer_id))
         .order_by(Comment.id)
         .limit(limit + 1)
     )

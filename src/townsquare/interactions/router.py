@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from townsquare.auth.dependencies import Writer
+from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
 from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.interactions import service
@@ -32,13 +32,26 @@ async def unlike(post_id: PostRef, session: SessionDep, viewer: Writer) -> LikeS
     return await service.unlike(session, post_id=post_id_of(post_id), user_id=viewer.id)
 
 
-@router.get("/posts/{post_id}/likes", response_model=Page[UserSummary], responses=problem_docs(404))
+@router.get(
+    "/posts/{post_id}/likes",
+    response_model=Page[UserSummary],
+    openapi_extra=OPTIONAL_AUTH,
+    responses=problem_docs(401, 404),
+)
 async def likers(
-    post_id: PostRef, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
+    post_id: PostRef,
+    session: SessionDep,
+    viewer: OptionalViewer,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
 ) -> Page[UserSummary]:
-    """Who liked a post, newest first."""
+    """Who liked a post, newest first (with a token: but accounts a block hides from you)."""
     items, next_cursor = await service.likers_page(
-        session, post_id=post_id_of(post_id), before=decode_id_cursor(cursor), limit=limit
+        session,
+        post_id=post_id_of(post_id),
+        viewer_id=viewer.id if viewer else None,
+        before=decode_id_cursor(cursor),
+        limit=limit,
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -58,16 +71,26 @@ async def add_comment(
     )
 
 
-@router.get("/posts/{post_id}/comments", response_model=Page[CommentView], responses=problem_docs(404))
+@router.get(
+    "/posts/{post_id}/comments",
+    response_model=Page[CommentView],
+    openapi_extra=OPTIONAL_AUTH,
+    responses=problem_docs(401, 404),
+)
 async def comments(
     post_id: PostRef,
     session: SessionDep,
+    viewer: OptionalViewer,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Page[CommentView]:
-    """A post's comments, oldest first."""
+    """A post's comments, oldest first (with a token: but those of accounts a block hides from you)."""
     items, next_cursor = await service.comments_page(
-        session, post_id=post_id_of(post_id), after=decode_id_cursor(cursor), limit=limit
+        session,
+        post_id=post_id_of(post_id),
+        viewer_id=viewer.id if viewer else None,
+        after=decode_id_cursor(cursor),
+        limit=limit,
     )
     return Page(items=items, next_cursor=next_cursor)
 

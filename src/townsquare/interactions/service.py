@@ -20,6 +20,7 @@ from townsquare.users.schemas import UserSummary
 
 
 async def like(session: AsyncSession, jobs: Deferrer, *, post_id: int, user_id: int) -> LikeState:
+    await posts_service.ensure_visible(session, post_id=post_id, viewer_id=user_id)  # a block: no such post
     try:
         liked_at, post_author_id, like_count = await repository.like(session, post_id=post_id, user_id=user_id)
     except IntegrityError:  # the foreign key: no such post
@@ -38,11 +39,11 @@ async def unlike(session: AsyncSession, *, post_id: int, user_id: int) -> LikeSt
 
 
 async def likers_page(
-    session: AsyncSession, *, post_id: int, before: int | None, limit: int
+    session: AsyncSession, *, post_id: int, viewer_id: int | None = None, before: int | None, limit: int
 ) -> tuple[list[UserSummary], str | None]:
-    rows = await repository.likers(session, post_id, before=before, limit=limit)
-    if not rows:
-        await posts_service.ensure_exists(session, post_id=post_id)
+    rows = await repository.likers(session, post_id, viewer_id=viewer_id, before=before, limit=limit)
+    if not rows or viewer_id is not None:  # an empty page, or no such post (or one a block hides)?
+        await posts_service.ensure_visible(session, post_id=post_id, viewer_id=viewer_id)
     page, cursor = page_of(rows, limit, lambda row: int(row.like_id))
     return [UserSummary(id=row.id, username=row.username) for row in page], cursor
 
@@ -50,6 +51,7 @@ async def likers_page(
 async def add_comment(
     session: AsyncSession, jobs: Deferrer, *, post_id: int, author_id: int, content: str
 ) -> CommentView:
+    await posts_service.ensure_visible(session, post_id=post_id, viewer_id=author_id)  # a block: no such post
     try:
         row = await repository.add_comment(session, post_id=post_id, author_id=author_id, content=content)
     except IntegrityError:
@@ -62,11 +64,11 @@ async def add_comment(
 
 
 async def comments_page(
-    session: AsyncSession, *, post_id: int, after: int | None, limit: int
+    session: AsyncSession, *, post_id: int, viewer_id: int | None = None, after: int | None, limit: int
 ) -> tuple[list[CommentView], str | None]:
-    rows = await repository.comments(session, post_id, after=after, limit=limit)
-    if not rows:
-        await posts_service.ensure_exists(session, post_id=post_id)
+    rows = await repository.comments(session, post_id, viewer_id=viewer_id, after=after, limit=limit)
+    if not rows or viewer_id is not None:  # an empty page, or no such post (or one a block hides)?
+        await posts_service.ensure_visible(session, post_id=post_id, viewer_id=viewer_id)
     page, cursor = page_of(rows, limit, lambda row: int(row.id))
     return [comment_view(row) for row in page], cursor
 

@@ -13,6 +13,7 @@ from sqlalchemy import delete as sqlalchemy_delete
 from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare import visibility
 from townsquare.db.base import AnyRow
 from townsquare.notifications.models import Notification
 from townsquare.users.models import UserAccount
@@ -116,7 +117,7 @@ async def page(
 ) -> Sequence[AnyRow]:
     """The recipient's notifications, newest action first; `limit + 1` rows."""
     statement = (
-        _VIEW.where(Notification.recipient_id == recipient_id)
+        _VIEW.where(Notification.recipient_id == recipient_id, ~visibility.hidden(Notification.actor_id, recipient_id))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit + 1)
     )
@@ -131,7 +132,11 @@ async def page(
 async def made_after(session: AsyncSession, recipient_id: int, *, after_id: int, limit: int) -> Sequence[AnyRow]:
     """Notifications stored after `after_id` (ids grow as rows are written), oldest first."""
     statement = (
-        _VIEW.where(Notification.recipient_id == recipient_id, Notification.id > after_id)
+        _VIEW.where(
+            Notification.recipient_id == recipient_id,
+            Notification.id > after_id,
+            ~visibility.hidden(Notification.actor_id, recipient_id),
+        )
         .order_by(Notification.id)
         .limit(limit)
     )
@@ -140,7 +145,11 @@ async def made_after(session: AsyncSession, recipient_id: int, *, after_id: int,
 
 
 async def unread_count(session: AsyncSession, recipient_id: int, at_most: int | None = None) -> int:
-    unread = select(Notification.id).where(Notification.recipient_id == recipient_id, ~Notification.read)
+    unread = select(Notification.id).where(
+        Notification.recipient_id == recipient_id,
+        ~Notification.read,
+        ~visibility.hidden(Notification.actor_id, recipient_id),
+    )
     if at_most is not None:  # a badge needs no exact count of a flood
         unread = unread.limit(at_most)
     statement = select(func.count()).select_from(unread.subquery())

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare import visibility
 from townsquare.db.ids import ID_EPOCH_MS
 from townsquare.kit.pagination import InvalidCursor, decode_cursor, page_of
 from townsquare.notifications import repository
@@ -58,6 +59,8 @@ async def deliver(
     recipient_id, post_id, comment_id = found
     if recipient_id == actor_id:
         return None
+    if await visibility.blocked_between(session, actor_id, recipient_id):
+        return None  # a block landed since the action (or stands): nothing passes between them
     if not await repository.hold(session, user_ids={actor_id, recipient_id}, post_id=post_id, comment_id=comment_id):
         return None  # the actor, the recipient or the target is being deleted
     row = await repository.insert(

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Result, Select, TextClause, exists, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare import visibility
 from townsquare.db.base import AnyRow
 from townsquare.db.ids import MAX_ID
 from townsquare.interactions.models import PostLike
@@ -54,9 +55,12 @@ _NO_VIEWER = "CAST(NULL AS boolean)"
 
 
 def _view_sql(rest: str, *, author: str = "") -> tuple[TextClause, TextClause]:
-    """The view with `rest` (WHERE, ORDER BY ...): as seen by a viewer (`:viewer`), and without one."""
+    """The view with `rest` (WHERE, ORDER BY ...): as seen by a viewer (`:viewer`), without
+    the posts of accounts a block stands between (townsquare.visibility), and without one."""
+    assert rest.startswith("WHERE ")
+    visible = rest.replace("WHERE ", f"WHERE NOT {visibility.hidden_sql('post.author_id')} AND ", 1)
     return (
-        text(_VIEW_SQL.format(liked_by_me=_LIKED_BY_VIEWER, author=author) + rest),
+        text(_VIEW_SQL.format(liked_by_me=_LIKED_BY_VIEWER, author=author) + visible),
         text(_VIEW_SQL.format(liked_by_me=_NO_VIEWER, author=author) + rest),
     )
 

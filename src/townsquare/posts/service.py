@@ -49,8 +49,8 @@ async def author_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A user's posts, newest first, each as its JSON (a PostView's)."""
     rows = await repository.author_posts(session, author_id, viewer_id=viewer_id, before=before, limit=limit)
-    if not rows:
-        await users_service.ensure_exists(session, user_id=author_id)  # an empty page, or no such user?
+    if not rows:  # an empty page, or no such user (or one a block hides)?
+        await users_service.ensure_visible(session, user_id=author_id, viewer_id=viewer_id)
     page, cursor = page_of(rows, limit, lambda row: int(row.id))
     return [post_json(row) for row in page], cursor
 
@@ -78,6 +78,14 @@ async def posts_with_authors(
 async def by_ids_with_authors(session: AsyncSession, *, ids: Sequence[int], viewer_id: int | None) -> Sequence[AnyRow]:
     """The posts among `ids` that exist, with their authors' profiles, in no particular order."""
     return await repository.by_ids_with_authors(session, ids, viewer_id) if ids else []
+
+
+async def ensure_visible(session: AsyncSession, *, post_id: int, viewer_id: int | None) -> None:
+    """PostNotFound unless the post exists and no block stands between its author and the viewer."""
+    if viewer_id is None:
+        await ensure_exists(session, post_id=post_id)
+        return
+    await _view_row(session, post_id=post_id, viewer_id=viewer_id)
 
 
 async def ensure_exists(session: AsyncSession, *, post_id: int) -> None:

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from townsquare import visibility
 from townsquare.db.base import AnyRow
 from townsquare.posts.models import Post
 from townsquare.posts.repository import view as post_view
@@ -77,7 +78,8 @@ SETUP = text(
     " querytree(websearch_to_tsquery('english'::regconfig, :q))"
 )
 
-USERS = text("""
+USERS = text(
+    """
 WITH better AS MATERIALIZED (
     SELECT DISTINCT ON (id) id, tier, score FROM (
         -- The exact name is a prefix match too: one scan of the prefix index finds both.
@@ -109,6 +111,7 @@ WITH better AS MATERIALIZED (
 ), page AS (
     SELECT * FROM best
     WHERE (tier, score, id) > (:after_tier, :after_score, :after_id)
+      AND NOT {hidden}  -- townsquare.visibility: no account a block stands between
     ORDER BY tier, score, id
     LIMIT :limit
 )
@@ -119,7 +122,8 @@ SELECT page.tier, page.score, u.id, u.username, u.bio, u.created_at,
        END AS followed_by_me
 FROM page JOIN user_account u ON u.id = page.id
 ORDER BY page.tier, page.score, page.id
-""")
+""".replace("{hidden}", visibility.hidden_sql("best.id"))
+)
 
 
 def username_term(q: str) -> str:
@@ -234,6 +238,8 @@ def posts_statement(terms: int, *, viewer: bool, paging: bool) -> Select[*tuple[
         .order_by(candidates.c.rank.desc(), candidates.c.id.desc())
         .limit(bindparam("limit", type_=Integer))
     )
+    if viewer:  # townsquare.visibility: no post of an account a block stands between
+        top = top.where(text("NOT " + visibility.hidden_sql("candidates.author_id")))
     if paging:
         after = tuple_(bindparam("after_rank", type_=Float), bindparam("after_id", type_=BigInteger))
         top = top.where(tuple_(candidates.c.rank, candidates.c.id) < after)
@@ -267,19 +273,22 @@ def _through_inverted_list(
     # it would plan as a walk over all the newest posts (it cannot tell how many match) or a
     # GIN fetch of every match; ts_match_vq is @@ without its index.
     checked = (
-        select(rank)
+        select(rank, Post.author_id)
         .where(Post.id == found.c.post_id, func.ts_match_vq(Post.search_vector, words))
         .limit(1)
         .lateral("checked")
     )
-    return select(found.c.post_id.label("id"), checked.c.rank).join(checked, true()), found.c.post_id.desc()
+    return (
+        select(found.c.post_id.label("id"), checked.c.rank, checked.c.author_id).join(checked, true()),
+        found.c.post_id.desc(),
+    )
 
 
 def _through_gin_index(
     words: ColumnElement[Any], rank: Label[float], floor: ColumnElement[int] | None
 ) -> tuple[Select[*tuple[Any, ...]], UnaryExpression[int]]:
     """(id, rank) of every post matching `words`, from `floor` on; and the order newest first."""
-    matching = select(Post.id, rank).where(
+    matching = select(Post.id, rank, Post.author_id).where(
         Post.search_vector.op("@@")(words),
         func.querytree(words) != "T",  # a query of exclusions only matches nothing
     )

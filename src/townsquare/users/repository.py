@@ -10,6 +10,7 @@ from sqlalchemy import Row, delete, exists, func, insert, literal, select, text,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare import visibility
 from townsquare.users.models import Follow, UserAccount
 
 EMAIL_INDEX = "uq_user_account_lower_email"
@@ -105,10 +106,16 @@ WHERE id = ANY(ARRAY[:follower, :followed]::bigint[]) AND EXISTS (SELECT FROM de
 """)
 
 
+async def lock_pair(session: AsyncSession, a: int, b: int) -> bool:
+    """Hold both user rows until commit, in id order (as a follow does); whether both exist."""
+    found = (await session.execute(_LOCK_PAIR, {"follower": a, "followed": b})).all()
+    return len(found) == 2
+
+
 async def follow(session: AsyncSession, *, follower_id: int, followed_id: int) -> datetime | None:
-    """Insert the follow if missing; its time when it was new. IntegrityError if a user is gone."""
+    """Insert the follow if missing; its time when it was new. The caller holds both user rows
+    (`lock_pair`)."""
     params = {"follower": follower_id, "followed": followed_id}
-    await session.execute(_LOCK_PAIR, params)
     followed_at: datetime | None = (await session.execute(_FOLLOW, params)).scalars().first()
     return followed_at
 
@@ -121,7 +128,7 @@ async def unfollow(session: AsyncSession, *, follower_id: int, followed_id: int)
 
 
 async def follow_list(
-    session: AsyncSession, user_id: int, *, followers: bool, before: int | None, limit: int
+    session: AsyncSession, user_id: int, *, viewer_id: int | None, followers: bool, before: int | None, limit: int
 ) -> Sequence[Row[int, int, str]]:
     """Who follows `user_id` (followers=True) or whom they follow, newest follow first.
 
@@ -131,7 +138,7 @@ async def follow_list(
     statement = (
         select(Follow.id.label("follow_id"), UserAccount.id, UserAccount.username)
         .join(UserAccount, UserAccount.id == other)
-        .where(subject == user_id)
+        .where(subject == user_id, ~visibility.hidden(other, viewer_id))
         .order_by(Follow.id.desc())
         .limit(limit + 1)
     )

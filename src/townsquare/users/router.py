@@ -75,7 +75,12 @@ async def _follow_page(
 ) -> Page[UserSummary]:
     user_id, before = resolve_user(user_ref, viewer), decode_id_cursor(cursor)
     items, next_cursor = await service.follow_page(
-        session, user_id=user_id, followers=followers, before=before, limit=limit
+        session,
+        user_id=user_id,
+        viewer_id=viewer.id if viewer else None,
+        followers=followers,
+        before=before,
+        limit=limit,
     )
     return Page(items=items, next_cursor=next_cursor)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare import visibility
 from townsquare.kit.pagination import page_of
 from townsquare.notifications import service as notifications
 from townsquare.notifications.service import Deferrer
@@ -44,8 +45,8 @@ async def set_password_hash(session: AsyncSession, *, user_id: int, hashed_passw
 
 async def get_profile(session: AsyncSession, *, user_id: int, viewer_id: int | None) -> tuple[UserAccount, bool | None]:
     found = await repository.get_with_follow_state(session, user_id, viewer_id)
-    if found is None:
-        raise UserNotFound()
+    if found is None or (viewer_id is not None and await visibility.blocked_between(session, viewer_id, user_id)):
+        raise UserNotFound()  # a block between you: as if they did not exist
     return found
 
 
@@ -67,16 +68,22 @@ async def follow(
 ) -> tuple[UserAccount, bool | None]:
     if follower_id == followed_id:
         raise CannotFollowSelf()
-    try:
-        followed_at = await repository.follow(session, follower_id=follower_id, followed_id=followed_id)
-    except IntegrityError:
-        # The foreign key: there is no such user (or they left a moment ago).
-        raise UserNotFound() from None
+    # Under both rows' locks, which a block takes too: a block and a follow never cross.
+    if not await repository.lock_pair(session, follower_id, followed_id) or await visibility.blocked_between(
+        session, follower_id, followed_id
+    ):
+        raise UserNotFound()  # a block between you: as if they did not exist
+    followed_at = await repository.follow(session, follower_id=follower_id, followed_id=followed_id)
     if followed_at is not None:
         await notifications.announce(
             session, jobs, type="follow", actor_id=follower_id, target_id=followed_id, at=followed_at
         )
     return await get_profile(session, user_id=followed_id, viewer_id=follower_id)
+
+
+async def lock_pair(session: AsyncSession, a: int, b: int) -> bool:
+    """Hold both users' rows (id order) until commit; whether both exist."""
+    return await repository.lock_pair(session, a, b)
 
 
 async def unfollow(session: AsyncSession, *, follower_id: int, followed_id: int) -> None:
@@ -92,16 +99,32 @@ async def username(session: AsyncSession, *, user_id: int) -> str | None:
     return await repository.username(session, user_id)
 
 
+async def ensure_visible(session: AsyncSession, *, user_id: int, viewer_id: int | None) -> None:
+    """UserNotFound unless the user exists and no block stands between them and the viewer."""
+    await ensure_exists(session, user_id=user_id)
+    if viewer_id is not None and await visibility.blocked_between(session, viewer_id, user_id):
+        raise UserNotFound()
+
+
 async def ensure_exists(session: AsyncSession, *, user_id: int) -> None:
     if await repository.get(session, user_id) is None:
         raise UserNotFound()
 
 
 async def follow_page(
-    session: AsyncSession, *, user_id: int, followers: bool, before: int | None, limit: int
+    session: AsyncSession,
+    *,
+    user_id: int,
+    viewer_id: int | None = None,
+    followers: bool,
+    before: int | None,
+    limit: int,
 ) -> tuple[list[UserSummary], str | None]:
-    await ensure_exists(session, user_id=user_id)
-    rows = await repository.follow_list(session, user_id, followers=followers, before=before, limit=limit)
+    """Followers or following, newest first; with a viewer, but the accounts a block hides."""
+    await ensure_visible(session, user_id=user_id, viewer_id=viewer_id)
+    rows = await repository.follow_list(
+        session, user_id, viewer_id=viewer_id, followers=followers, before=before, limit=limit
+    )
     page, cursor = page_of(rows, limit, lambda row: int(row.follow_id))
     return [UserSummary(id=row.id, username=row.username) for row in page], cursor
 

@@ -14,6 +14,7 @@ from townsquare.kit.errors import DomainError
 from townsquare.posts import service as posts_service
 from townsquare.search import service as search_service
 from townsquare.users import service as users_service
+from townsquare.users.errors import UserNotFound
 from townsquare.users.schemas import ProfileUpdate
 from townsquare.web.render import (
     FORM,
@@ -45,7 +46,10 @@ async def _profile(
     error: str | None = None,
 ) -> Response:
     viewer_id = web.viewer.id if web else None
-    user, followed = await users_service.get_profile(session, user_id=user_id, viewer_id=viewer_id)
+    try:
+        user, followed = await users_service.get_profile(session, user_id=user_id, viewer_id=viewer_id)
+    except UserNotFound:  # a block between you: as if there were no such account
+        return not_found(request, web, "account")
     posts, next_cursor = await posts_service.author_page(
         session, author_id=user.id, viewer_id=viewer_id, before=before(cursor), limit=PAGE_SIZE
     )
@@ -81,9 +85,17 @@ async def follow_list(
     if found is None:
         return not_found(request, web, "account")
     followers = request.url.path.endswith("/followers")
-    people, next_cursor = await users_service.follow_page(
-        session, user_id=found.id, followers=followers, before=before(cursor), limit=PAGE_SIZE
-    )
+    try:
+        people, next_cursor = await users_service.follow_page(
+            session,
+            user_id=found.id,
+            viewer_id=web.viewer.id if web else None,
+            followers=followers,
+            before=before(cursor),
+            limit=PAGE_SIZE,
+        )
+    except UserNotFound:  # a block between you
+        return not_found(request, web, "account")
     return page(
         request,
         "people.html",

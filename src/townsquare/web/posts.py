@@ -80,7 +80,7 @@ async def _thread(
     try:
         post = await posts_service.get_post_json(session, post_id=post_id, viewer_id=web.viewer.id if web else None)
         comments, _ = await interactions_service.comments_page(
-            session, post_id=post_id, after=None, limit=COMMENTS_SHOWN
+            session, post_id=post_id, viewer_id=web.viewer.id if web else None, after=None, limit=COMMENTS_SHOWN
         )
     except PostNotFound:
         return not_found(request, web, "post")
