@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import procrastinate
-from procrastinate.job_context import JobContext
 
-from townsquare.db.session import Database
 from townsquare.mastodon import idempotency
+from townsquare.worker.housekeeping import periodic_purge
 
 FORGET_OLD_IDEMPOTENCY_KEYS = "mastodon.forget_old_idempotency_keys"
 
 
-async def forget_old_idempotency_keys(context: JobContext, timestamp: int) -> None:
-    database: Database = context.additional_context["database"]
-    async with database.sessions() as session:
-        await idempotency.forget_old(session)
-        await session.commit()
-
-
 def register(app: procrastinate.App) -> None:
-    task = app.task(name=FORGET_OLD_IDEMPOTENCY_KEYS, pass_context=True, queueing_lock=FORGET_OLD_IDEMPOTENCY_KEYS)(
-        forget_old_idempotency_keys
+    periodic_purge(
+        app, name=FORGET_OLD_IDEMPOTENCY_KEYS, cron="29 * * * *", purge=idempotency.forget_old, what="idempotency keys"
     )
-    app.periodic(cron="29 * * * *")(task)  # hourly
