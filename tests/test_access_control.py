@@ -36,6 +36,9 @@ async def test_a_second_user_cannot_change_or_read_the_firsts_objects(app: FastA
         await client.post(f"/posts/{alices['id']}/comments", headers=alice.headers, json={"content": "mine"})
     ).json()
     await follow(client, mallory, alice)
+    blocked, muted = await make_account(client, "quiet_blockee"), await make_account(client, "quiet_mutee")
+    assert (await client.post(f"/users/{blocked.id}/block", headers=alice.headers)).status_code == 204
+    assert (await client.post(f"/users/{muted.id}/mute", headers=alice.headers)).status_code == 204
     await drain(app)
     ask = Recorder(client)
 
@@ -48,6 +51,16 @@ async def test_a_second_user_cannot_change_or_read_the_firsts_objects(app: FastA
         ("GET", f"/users/{alice.id}/notifications/unread_count", {}),
         ("POST", f"/users/{alice.id}/notifications/read", {"json": {"all": True}}),
         ("GET", f"/users/{alice.id}/notifications/stream", {}),
+        # Whom someone blocked or muted is theirs alone.
+        ("GET", f"/users/{alice.id}/blocks", {}),
+        ("GET", f"/users/{alice.id}/mutes", {}),
+        # Only moderators moderate (tests/safety/test_moderation.py walks every endpoint).
+        ("GET", "/moderation/reports", {}),
+        ("GET", "/moderation/audit", {}),
+        ("GET", f"/moderation/users/{alice.id}", {}),
+        ("DELETE", f"/moderation/posts/{alices['id']}", {}),
+        ("DELETE", f"/moderation/comments/{comment['id']}", {}),
+        ("PUT", f"/moderation/users/{alice.id}/suspension", {"json": {"reason": "pwned"}}),
     ]
     for method, path, kwargs in refused:
         response = await ask(method, path, mallory, **kwargs)
@@ -82,8 +95,13 @@ async def test_a_second_user_cannot_change_or_read_the_firsts_objects(app: FastA
         ):
             await ask("GET", path, account)
     await ask("GET", "/users/me", alice)  # alice's own private view: the only place her email may be
+    assert (await ask("GET", "/users/me/blocks", alice)).json()["items"][0]["username"] == "quiet_blockee"
+    assert (await ask("GET", "/users/me/mutes", alice)).json()["items"][0]["username"] == "quiet_mutee"
     for method, path, response in ask.seen:
         body = response.text
+        if path not in ("/users/me/blocks", "/users/me/mutes"):  # alice's own lists
+            assert "quiet_blockee" not in body, (method, path)
+            assert "quiet_mutee" not in body, (method, path)
         assert "$argon2" not in body, (method, path)
         assert "hashed_password" not in body, (method, path)
         if path != "/users/me" or "mallory" in body:

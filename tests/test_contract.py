@@ -58,7 +58,7 @@ SEED = int(os.environ.get("CONTRACT_SEED", "20261123"))
 STREAM_PATH = "/users/{user_id}/notifications/stream"
 OVERSIZED_BODY: dict[str, Any] = {"padding": "x" * (64 * 1024)}  # over the default 64 KiB limit, whatever the fields
 NO_DATABASE_CALL = {"GET /healthz"}
-PLAIN = {"user_id": "me", "post_id": "1", "comment_id": "1", "q": "run"}
+PLAIN = {"user_id": "me", "post_id": "1", "comment_id": "1", "report_id": "1", "q": "run"}
 # The one check left out: the API answers 422 to some requests the schema cannot rule out (a cursor it did
 # not issue, following yourself), as the contract says it does.
 CONFIG = {

@@ -32,6 +32,7 @@ LIMITS = RateLimitSettings(
     signup_attempts_per_address="6/minute",
     apps_per_address="2/minute",
     writes_per_user="4/minute;6/hour",
+    reports_per_user="2/minute",
 )
 
 
@@ -313,6 +314,25 @@ async def test_writes_are_limited_per_user_across_kinds(
         # Reads go on, and other users write as before.
         assert (await limited.get("/feed", headers=alice.headers)).status_code == 200
         assert (await limited.post("/posts", json={"content": "bob"}, headers=bob.headers)).status_code == 201
+
+
+async def test_reports_are_limited_per_user_and_only_valid_ones_count(
+    limited_app: FastAPI, alice: Account, client: AsyncClient
+) -> None:
+    bob = await make_account(client)
+    async with calling(limited_app) as limited:
+        report = {"account_id": bob.id, "reason": "spam"}
+        answers = [
+            await limited.post("/reports", json={**report, "account_id": alice.id}, headers=alice.headers),  # own
+            await limited.post("/reports", json=report, headers=alice.headers),
+            await limited.post("/reports", json=report, headers=alice.headers),
+        ]
+        assert [answer.status_code for answer in answers] == [422, 201, 201]
+        # The writes budget (4 a minute) is not spent yet: the reports' own one is.
+        assert_rate_limited(await limited.post("/reports", json=report, headers=alice.headers))
+        # Another user's budget is their own.
+        of_alice = {"account_id": alice.id, "reason": "spam"}
+        assert (await limited.post("/reports", json=of_alice, headers=bob.headers)).status_code == 201
 
 
 async def test_nothing_is_limited_when_turned_off(app: FastAPI, client: AsyncClient) -> None:

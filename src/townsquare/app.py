@@ -36,6 +36,7 @@ from townsquare.observability import metrics
 from townsquare.observability.logs import configure_logging
 from townsquare.observability.requests import add_request_telemetry
 from townsquare.posts.router import router as posts_router
+from townsquare.safety.moderation import router as moderation_router
 from townsquare.safety.router import router as safety_router
 from townsquare.search.router import router as search_router
 from townsquare.users.router import router as users_router
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications_router)
     app.include_router(search_router)
     app.include_router(safety_router)
+    app.include_router(moderation_router)
     app.include_router(web_router)
     app.add_exception_handler(Refused, refused)
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="web-static")

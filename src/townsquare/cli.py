@@ -184,6 +184,34 @@ def seed_demo(args: argparse.Namespace) -> None:
     print(report.summary(), flush=True)
 
 
+def admin(args: argparse.Namespace) -> None:
+    """Grant or revoke the moderator role: only an operator with the database can (no API does)."""
+    import asyncio
+
+    from townsquare.db import migrate
+    from townsquare.db.session import Database
+
+    async def change(url: str) -> str:
+        from townsquare.safety import service
+        from townsquare.users.errors import UserNotFound
+
+        database = Database(url, get_settings().db)
+        try:
+            async with database.sessions() as session:
+                try:
+                    account = await service.set_moderator(session, login=args.user, moderator=args.grant)
+                except UserNotFound:
+                    raise SystemExit(f"townsquare admin: no account has the username or email {args.user!r}") from None
+                await session.commit()
+        finally:
+            await database.dispose()
+        return f"{account.username} (id {account.id}) is now a {account.role}; the audit log says so"
+
+    with database_url(get_settings()) as url:
+        migrate.upgrade(url)
+        print(asyncio.run(change(url)), flush=True)
+
+
 def seed_bulk(args: argparse.Namespace) -> None:
     """Benchmark data (`seed --size`): millions of rows, into an empty database only."""
     import asyncio
@@ -242,6 +270,14 @@ def parser() -> argparse.ArgumentParser:
         "100k posts, large 100k users, 1M posts, 5M follows; every account's password is townsquare-bench",
     )
     demo.set_defaults(handler=seed_demo)
+
+    operator = commands.add_parser("admin", help="operator commands: the moderator role").add_subparsers(
+        dest="admin_command", required=True
+    )
+    for name, grant, what in (("grant-moderator", True, "give"), ("revoke-moderator", False, "take")):
+        command = operator.add_parser(name, help=f"{what} USER the moderator role (written to the audit log)")
+        command.add_argument("user", metavar="USER", help="the account's username or email")
+        command.set_defaults(handler=admin, grant=grant)
     return root
 
 

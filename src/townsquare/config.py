@@ -193,6 +193,8 @@ class RateLimitSettings(BaseModel):
     apps_per_address: str = "30/minute;300/day"
     # Posts, edits, deletions, likes, comments, follows and profile changes by one user, together.
     writes_per_user: str = "60/minute;1000/hour"
+    # Reports made by one user (each lands in the moderators' queue), besides the writes.
+    reports_per_user: str = "10/hour;50/day"
     # Prefix of the counters' keys in Redis, so several deployments can share one.
     key_prefix: str = "townsquare"
 
@@ -202,6 +204,7 @@ class RateLimitSettings(BaseModel):
         "registrations_per_address",
         "signup_attempts_per_address",
         "apps_per_address",
+        "reports_per_user",
         "writes_per_user",
     )
     @classmethod

@@ -172,3 +172,36 @@ def _registration(base: str) -> str:
 
 async def test_mastodon_py_creates_an_account(live_url: str) -> None:
     assert await asyncio.to_thread(_registration, live_url) == "mpy_newcomer"
+
+
+def _safety(base: str, alice: Account, bob: Account) -> None:
+    client_id, secret = Mastodon.create_app("safety", api_base_url=base)
+    m = _password_login(base, alice, client_id, secret)
+    m2 = _password_login(base, bob, client_id, secret)
+    bobs = m2.status_post("loud opinions")
+    bob_id = m2.me().id
+    m.account_follow(bob_id)
+    assert [s.id for s in m.timeline_home()] == [bobs.id]
+    muted = m.account_mute(bob_id, notifications=False, duration=3600)
+    assert (muted.muting, muted.muting_notifications) == (True, False)
+    assert [a.id for a in m.mutes()] == [bob_id]
+    assert m.timeline_home() == []  # still followed, no longer shown
+    assert m.account_relationships(bob_id)[0].following is True
+    assert m.account_unmute(bob_id).muting is False
+    reported = m.report(bob_id, status_ids=[bobs.id], comment="rude")
+    assert reported.target_account.id == bob_id
+    assert reported.status_ids == [bobs.id]
+    blocked = m.account_block(bob_id)
+    assert (blocked.blocking, blocked.following) == (True, False)
+    assert [a.id for a in m.blocks()] == [bob_id]
+    with pytest.raises(MastodonNotFoundError):
+        m2.account(m.me().id)  # the blocker is gone for the blocked
+    with pytest.raises(MastodonNotFoundError):
+        m2.account_follow(m.me().id)
+    assert m.account_unblock(bob_id).blocking is False
+
+
+async def test_mastodon_py_blocks_mutes_and_reports(client: AsyncClient, live_url: str) -> None:
+    alice = await make_account(client, "careful_one")
+    bob = await make_account(client, "shouty_one")
+    await asyncio.to_thread(_safety, live_url, alice, bob)

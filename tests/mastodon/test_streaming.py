@@ -138,3 +138,29 @@ async def test_a_binary_or_nested_frame_is_a_bad_request_not_a_dropped_connectio
         bob = await make_account(client)
         post = (await client.post("/posts", headers=bob.headers, json={"content": "after the junk"})).json()
         assert json.loads((await _frame(socket, event="update"))["payload"])["id"] == post["id"]
+
+
+async def test_the_streams_carry_nothing_from_muted_or_blocked_accounts(client: AsyncClient, live_url: str) -> None:
+    """townsquare.visibility on the WebSocket: neither the public timeline nor notifications carry
+    an account the viewer muted or blocked (or one that blocked the viewer)."""
+    ann, muted, blocked, blocker, dan = [
+        await make_account(client, name) for name in ("ann_sm", "muted_sm", "blocked_sm", "blocker_sm", "dan_sm")
+    ]
+    ann_post = (await client.post("/posts", headers=ann.headers, json={"content": "ann's"})).json()
+    assert (await client.post(f"/users/{muted.id}/mute", headers=ann.headers)).status_code == 204
+    assert (await client.post(f"/users/{blocked.id}/block", headers=ann.headers)).status_code == 204
+    assert (await client.post(f"/users/{ann.id}/block", headers=blocker.headers)).status_code == 204
+    token = await token_for(client, ann)
+    async with connect(_ws(live_url) + "?stream=user", subprotocols=[token.access_token]) as socket:  # type: ignore[list-item]
+        await _subscribed(socket, "public:local")
+        for author in (muted, blocked, blocker):
+            await client.post("/posts", headers=author.headers, json={"content": f"by {author.username}"})
+        await client.post(f"/posts/{ann_post['id']}/likes", headers=muted.headers)  # a muted like: no notification
+        await client.post(f"/posts/{ann_post['id']}/comments", headers=muted.headers, json={"content": "hi"})
+        seen = (await client.post("/posts", headers=dan.headers, json={"content": "by dan"})).json()
+        await client.post(f"/users/{ann.id}/follow", headers=dan.headers)
+        first = await _frame(socket)
+        assert (first["event"], json.loads(first["payload"])["id"]) == ("update", seen["id"])
+        second = await _frame(socket)
+        assert second["event"] == "notification"
+        assert json.loads(second["payload"])["account"]["acct"] == dan.username

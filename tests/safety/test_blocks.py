@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from tests.fixtures.accounts import Account, make_account
 from tests.fixtures.content import follow, post
-from tests.fixtures.notifications import drain, notifications_of
+from tests.fixtures.notifications import notifications_of
+from tests.safety import walk
 from townsquare.notifications import service as notifications_service
 
 
@@ -90,73 +90,18 @@ async def test_no_like_or_comment_across_a_block(client: AsyncClient) -> None:
     assert (await client.get(f"/posts/{ann_post['id']}")).json()["like_count"] == 0
 
 
-async def _visible(client: AsyncClient, viewer: Account, hidden: Account, things: dict[str, Any]) -> list[str]:
-    """Every read endpoint, as `viewer` sees it: where `hidden`'s account or content shows."""
-    headers = viewer.headers
-    seen = []
-    profile = await client.get(f"/users/{hidden.id}", headers=headers)
-    if profile.status_code != 404:
-        seen.append(f"profile {profile.status_code}")
-    posts = await client.get(f"/users/{hidden.id}/posts", headers=headers)
-    if posts.status_code != 404:
-        seen.append(f"their posts {posts.status_code}")
-    for path in (f"/posts/{things['post']}", f"/posts/{things['post']}/comments", f"/posts/{things['post']}/likes"):
-        answer = await client.get(path, headers=headers)
-        if answer.status_code != 404:
-            seen.append(f"{path} {answer.status_code}")
-    third = things["third_post"]
-    comments = (await client.get(f"/posts/{third}/comments", headers=headers)).json()["items"]
-    seen += [f"comment on a third post: {c['content']}" for c in comments if c["author"]["id"] == hidden.id]
-    likers = (await client.get(f"/posts/{third}/likes", headers=headers)).json()["items"]
-    seen += ["like on a third post" for u in likers if u["id"] == hidden.id]
-    for which in ("followers", "following"):
-        listed = (await client.get(f"/users/{things['third_user']}/{which}", headers=headers)).json()["items"]
-        seen += [f"in the third user's {which}" for u in listed if u["id"] == hidden.id]
-    found = (await client.get("/search", params={"q": "shared"}, headers=headers)).json()
-    seen += ["search users" for u in found["users"] if u["id"] == hidden.id]
-    seen += ["search posts" for p in found["posts"] if p["author"]["id"] == hidden.id]
-    feed = (await client.get("/feed", headers=headers)).json()["items"]
-    seen += ["feed" for p in feed if p["author"]["id"] == hidden.id]
-    notes = await notifications_of(client, viewer, limit=100)
-    seen += [f"notification {n['type']}" for n in notes if n["actor"]["id"] == hidden.id]
-    unread = (await client.get("/users/me/notifications/unread_count", headers=headers)).json()["count"]
-    if unread != len([n for n in notes if not n["read"]]):
-        seen.append("unread count")
-    return seen
-
-
 async def test_every_read_path_hides_the_other_side(app: FastAPI, client: AsyncClient) -> None:
-    ann = await make_account(client, "shared_ann", bio="shared bio")
-    bob = await make_account(client, "shared_bob", bio="shared bio")
-    third = await make_account(client, "third_party")
-    await follow(client, ann, bob)
-    await follow(client, bob, ann)
-    for account in (ann, bob):
-        await follow(client, account, third)
-        await follow(client, third, account)
-    ann_post, bob_post = await post(client, ann, "shared ann"), await post(client, bob, "shared bob")
-    third_post = await post(client, third, "a third post")
-    for account, other_post in ((ann, bob_post), (bob, ann_post)):
-        assert (await client.post(f"/posts/{other_post['id']}/likes", headers=account.headers)).status_code == 200
-        written = {"content": f"from {account.username}"}
-        assert (
-            await client.post(f"/posts/{other_post['id']}/comments", headers=account.headers, json=written)
-        ).status_code == 201
-        assert (await client.post(f"/posts/{third_post['id']}/likes", headers=account.headers)).status_code == 200
-        assert (
-            await client.post(f"/posts/{third_post['id']}/comments", headers=account.headers, json=written)
-        ).status_code == 201
-    await drain(app)
-    bob_things = {"post": bob_post["id"], "third_post": third_post["id"], "third_user": third.id}
-    ann_things = {"post": ann_post["id"], "third_post": third_post["id"], "third_user": third.id}
-    # Before: each sees all of the other (the walk itself can find them).
-    assert len(await _visible(client, ann, bob, bob_things)) >= 10
-    await block(client, ann, bob)
-    assert await _visible(client, ann, bob, bob_things) == []  # the blocker sees nothing of bob
-    assert await _visible(client, bob, ann, ann_things) == []  # ... nor bob of ann
+    w = await walk.world(app, client, "blk")
+    # Before: each sees all of the other, so each place the walk looks can find them.
+    assert await walk.traces(client, w, of=w.other, seen_by=w.viewer) == walk.EVERYWHERE
+    await block(client, w.viewer, w.other)
+    # The blocker sees nothing of the other but the relationship (to lift the block) ...
+    assert await walk.traces(client, w, of=w.other, seen_by=w.viewer) == {"m:relationship"}
+    # ... and the blocked account nothing of the blocker.
+    assert await walk.traces(client, w, of=w.viewer, seen_by=w.other) == set()
     # Others, and anonymous visitors, still see both.
-    assert (await client.get(f"/posts/{bob_post['id']}", headers=third.headers)).status_code == 200
-    assert (await client.get(f"/users/{ann.id}/posts")).status_code == 200
+    assert await walk.traces(client, w, of=w.other, seen_by=w.third) == walk.EVERYWHERE
+    assert await walk.traces(client, w, of=w.viewer, seen_by=None) == walk.PUBLIC
 
 
 async def test_a_notification_queued_before_the_block_is_not_delivered(app: FastAPI, client: AsyncClient) -> None:

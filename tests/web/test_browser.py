@@ -230,3 +230,34 @@ async def test_a_form_on_another_site_changes_nothing(browser: Browser, live_url
     assert await page.locator("article.post").count() == 0
     assert await page.locator("#content").count() == 1  # still signed in
     await context.close()
+
+
+async def test_mute_report_and_block_from_a_profile_in_the_browser(browser: Browser, live_url: str) -> None:
+    """The safety tools as a person finds them: behind "Mute, block or report" on someone's
+    profile, each with a sentence of what it does; the muted and blocked lists in settings."""
+    loud_context, loud = await _signed_in_page(browser, live_url, "loud_lou")
+    await loud.fill("#content", "LOUD POST")
+    await loud.click("form.compose button[type=submit]")
+    await loud.wait_for_selector("article.post")
+    context, page = await _signed_in_page(browser, live_url, "quiet_quinn")
+    await page.goto("/@loud_lou")
+    await page.click("summary:text('Mute, block or report')")
+    await page.fill("#reason", "shouts at everyone")
+    await _audit(page)
+    await _shoot(page, "profile-other")
+    await page.get_by_role("button", name="Send report").click()
+    await page.wait_for_selector("p.notice:text('the moderators will look at your report')")
+    await page.click("summary:text('Mute, block or report')")
+    await page.get_by_role("button", name="Mute @loud_lou").click()
+    await page.get_by_role("button", name="Unmute", exact=True).wait_for()
+    await page.click("summary:text('Mute, block or report')")
+    await page.get_by_role("button", name="Block @loud_lou").click()
+    await page.wait_for_url(f"{live_url}/settings#blocked")
+    blocked = page.locator("#blocked")
+    assert "@loud_lou" in await blocked.inner_text()
+    await _audit(page)
+    await _shoot(page, "settings-safety")
+    await loud.goto("/@quiet_quinn")
+    assert "No such account" in await loud.locator("main").inner_text()  # the blocked side sees nothing
+    await context.close()
+    await loud_context.close()

@@ -395,3 +395,46 @@ async def test_the_live_stream_is_the_signed_in_users_and_ends_with_the_sign_in(
             assert (await http.post("/signout", data={"csrf": csrf}, headers=origin)).is_redirect
             ended = await next_event(received, kind="end")
             assert json.loads(ended.data) == {"reason": "session-ended"}
+
+
+async def test_mute_block_and_report_from_a_profile_and_lift_them_in_settings(client: AsyncClient) -> None:
+    csrf = await _signed_up(client, "careful")
+    loud = await make_account(client, "loud_one")
+    await post(client, loud, "shouting into the void")
+    assert (await client.post("/@loud_one/follow", data={"csrf": csrf}, headers=SAME_SITE)).status_code == 303
+    assert "shouting into the void" in (await client.get("/")).text
+    profile = (await client.get("/@loud_one")).text
+    assert "Mute @loud_one" in profile
+    assert "Block @loud_one" in profile
+    # Mute: gone from the home feed, still followed, the profile says Unmute.
+    assert (await client.post("/@loud_one/mute", data={"csrf": csrf}, headers=SAME_SITE)).status_code == 303
+    assert "shouting into the void" not in (await client.get("/")).text
+    profile = (await client.get("/@loud_one")).text
+    assert "Unmute" in profile
+    assert "Unfollow" in profile
+    settings = (await client.get("/settings")).text
+    assert '<a href="/@loud_one">@loud_one</a>' in settings
+    # Report: a sentence back; the moderators have it (with the account named).
+    empty = await client.post("/@loud_one/report", data={"csrf": csrf, "reason": "  "}, headers=SAME_SITE)
+    assert empty.status_code == 422
+    reported = await client.post("/@loud_one/report", data={"csrf": csrf, "reason": "spam"}, headers=SAME_SITE)
+    assert reported.status_code == 303
+    assert "the moderators will look at your report" in (await client.get(reported.headers["location"])).text
+    # Unmute from the settings page, then block: the profile is gone for both, and follows ended.
+    loud_id = loud.id
+    assert (await client.post(f"/settings/unmute/{loud_id}", data={"csrf": csrf}, headers=SAME_SITE)).status_code == 303
+    assert "shouting into the void" in (await client.get("/")).text
+    blocked = await client.post("/@loud_one/block", data={"csrf": csrf}, headers=SAME_SITE)
+    assert blocked.headers["location"] == "/settings#blocked"
+    assert (await client.get("/@loud_one")).status_code == 404
+    assert "shouting into the void" not in (await client.get("/")).text
+    assert (await client.get(f"/users/{loud_id}")).json()["followers_count"] == 0
+    assert "@loud_one" in (await client.get("/settings")).text
+    forged = await client.post(f"/settings/unblock/{loud_id}", data={"csrf": "0" * 64}, headers=SAME_SITE)
+    assert forged.status_code == 403
+    assert (
+        await client.post(f"/settings/unblock/{loud_id}", data={"csrf": csrf}, headers=SAME_SITE)
+    ).status_code == 303
+    assert (await client.get("/@loud_one")).status_code == 200
+    assert (await client.post("/settings/unblock/nope", data={"csrf": csrf}, headers=SAME_SITE)).status_code == 404
+    assert (await client.post("/@careful/mute", data={"csrf": csrf}, headers=SAME_SITE)).status_code == 422

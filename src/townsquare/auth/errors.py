@@ -24,3 +24,12 @@ class WrongPassword(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("The password is not correct.")
+
+
+class AccountSuspended(Forbidden):
+    code = "account-suspended"
+    title = "Account suspended"
+
+    def __init__(self) -> None:
+        # Said only after the right password: it tells the account's owner, nobody else.
+        super().__init__("This account is suspended by the server's moderators.")

@@ -22,6 +22,7 @@ class Limits:
     signup_attempts_per_address: Policy
     apps_per_address: Policy
     writes_per_user: Policy
+    reports_per_user: Policy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -36,6 +37,7 @@ class Limits:
             signup_attempts_per_address=Policy.parse("signup-attempt-address", numbers.signup_attempts_per_address),
             apps_per_address=Policy.parse("app-address", numbers.apps_per_address),
             writes_per_user=Policy.parse("writes-user", numbers.writes_per_user),
+            reports_per_user=Policy.parse("reports-user", numbers.reports_per_user),
         )
 
     async def password_attempt(self, account: str) -> None:
@@ -50,6 +52,10 @@ class Limits:
         for now (not counted until one is made), or tried too often (counted)."""
         await self.limiter.check(self.registrations_per_address, address)
         await self.limiter.hit(self.signup_attempts_per_address, address)
+
+    async def reported(self, user: str) -> None:
+        """A valid report by the user; 429 once they made too many."""
+        await self.limiter.hit(self.reports_per_user, user)
 
     async def signed_up(self, address: str) -> None:
         """An account was made from the address."""

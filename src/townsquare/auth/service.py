@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth import repository
-from townsquare.auth.errors import InvalidCredentials, InvalidToken, WrongPassword
+from townsquare.auth.errors import AccountSuspended, InvalidCredentials, InvalidToken, WrongPassword
 from townsquare.auth.limits import Limits
 from townsquare.auth.passwords import Passwords
 from townsquare.auth.schemas import MAX_PASSWORD_LENGTH
@@ -80,12 +80,17 @@ async def check_login(session: AsyncSession, passwords: Passwords, limits: Limit
     if user is None or not valid:
         raise InvalidCredentials()
     await limits.password_correct(account)
-    # Verifying took tens of milliseconds: if the password changed or the account was deleted
-    # meanwhile, this login must not create a session that outlives that. The row stays
+    if user.suspended_at is not None:
+        raise AccountSuspended()
+    # Verifying took tens of milliseconds: if the password changed, or the account was deleted
+    # or suspended meanwhile, this login must not create a session that outlives that. The row stays
     # share-locked until commit, so neither can happen until the session exists.
-    if not await users_service.hold_credentials(
+    held = await users_service.hold_credentials(
         session, user_id=user.id, hashed_password=user.hashed_password, for_update=new_hash is not None
-    ):
+    )
+    if held == "suspended":
+        raise AccountSuspended()
+    if held == "changed":
         raise InvalidCredentials()
     if new_hash is not None:  # stored with weaker parameters than we use now
         await users_service.set_password_hash(session, user_id=user.id, hashed_password=new_hash)
@@ -127,6 +132,12 @@ async def session_alive(session: AsyncSession, *, user_id: int, session_id: int)
 
 async def logout(session: AsyncSession, *, session_id: int) -> None:
     await repository.delete_session(session, session_id)
+
+
+async def end_sessions(session: AsyncSession, *, user_id: int) -> None:
+    """End every login of the user (native, third-party apps', the web client's): their tokens
+    stop working at once."""
+    await repository.delete_sessions_of(session, user_id)
 
 
 async def change_password(

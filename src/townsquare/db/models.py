@@ -7,7 +7,7 @@ from townsquare.mastodon.models import StatusIdempotency
 from townsquare.notifications.models import Notification
 from townsquare.oauth.models import OAuthApp, OAuthCode, OAuthToken
 from townsquare.posts.models import Post
-from townsquare.safety.models import UserBlock
+from townsquare.safety.models import ModerationAction, Report, UserBlock, UserMute
 from townsquare.search.models import PostTerm
 from townsquare.users.models import Follow, UserAccount
 
@@ -15,6 +15,7 @@ __all__ = [
     "Base",
     "Comment",
     "Follow",
+    "ModerationAction",
     "Notification",
     "OAuthApp",
     "OAuthCode",
@@ -24,7 +25,9 @@ __all__ = [
     "PostTerm",
     "RefreshSession",
     "RefreshToken",
+    "Report",
     "StatusIdempotency",
     "UserAccount",
     "UserBlock",
+    "UserMute",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare import visibility
 from townsquare.db.base import AnyRow
 from townsquare.db.ids import MAX_ID
 from townsquare.posts.repository import AUTHOR_COLUMNS
@@ -51,7 +52,8 @@ WITH walked AS (
     ) AS recent
     WHERE (SELECT following_count FROM user_account WHERE id = :viewer) >= :walk_from
       AND (recent.author_id = :viewer
-           OR EXISTS (SELECT FROM follow WHERE follower_id = :viewer AND followed_id = recent.author_id))
+           OR EXISTS (SELECT FROM follow WHERE follower_id = :viewer AND followed_id = recent.author_id)
+              AND NOT {hidden_recent} AND NOT {muted_recent})
     ORDER BY recent.id DESC
     LIMIT :rows
 ), page AS (
@@ -59,7 +61,8 @@ WITH walked AS (
     UNION ALL (
         SELECT newest.id
         FROM (
-            SELECT followed_id AS author_id FROM follow WHERE follower_id = :viewer
+            SELECT followed_id AS author_id FROM follow
+            WHERE follower_id = :viewer AND NOT {hidden_followed} AND NOT {muted_followed}
             UNION ALL
             SELECT CAST(:viewer AS bigint)
         ) AS authors
@@ -76,18 +79,26 @@ WITH walked AS (
 )
 {page_rows}ORDER BY post.id DESC
 """
-_FEED = text(_FEED_SQL.format(after="", page_rows=_PAGE_ROWS.format(author="")))
+# townsquare.visibility: followed accounts hidden from or muted by the viewer give no posts.
+_VISIBLE = {
+    "hidden_recent": visibility.hidden_sql("recent.author_id"),
+    "muted_recent": visibility.muted_sql("recent.author_id"),
+    "hidden_followed": visibility.hidden_sql("followed_id"),
+    "muted_followed": visibility.muted_sql("followed_id"),
+}
+_FEED = text(_FEED_SQL.format(after="", page_rows=_PAGE_ROWS.format(author=""), **_VISIBLE))
 # For clients that also page upwards (Mastodon's since_id) and show each author's profile with
 # the post: the same statement with a lower bound and the author's columns (AUTHOR_COLUMNS).
 _FEED_WITH_AUTHORS = text(
-    _FEED_SQL.format(after=" AND post.id > :after", page_rows=_PAGE_ROWS.format(author=AUTHOR_COLUMNS))
+    _FEED_SQL.format(after=" AND post.id > :after", page_rows=_PAGE_ROWS.format(author=AUTHOR_COLUMNS), **_VISIBLE)
 )
 # The page just above `after`, oldest first (Mastodon's min_id): each author's oldest posts above it.
 _FEED_UP_SQL = """
 WITH page AS (
     SELECT oldest.id
     FROM (
-        SELECT followed_id AS author_id FROM follow WHERE follower_id = :viewer
+        SELECT followed_id AS author_id FROM follow
+        WHERE follower_id = :viewer AND NOT {hidden_followed} AND NOT {muted_followed}
         UNION ALL
         SELECT CAST(:viewer AS bigint)
     ) AS authors
@@ -102,7 +113,7 @@ WITH page AS (
 )
 {page_rows}ORDER BY post.id
 """
-_FEED_UP_WITH_AUTHORS = text(_FEED_UP_SQL.format(page_rows=_PAGE_ROWS.format(author=AUTHOR_COLUMNS)))
+_FEED_UP_WITH_AUTHORS = text(_FEED_UP_SQL.format(page_rows=_PAGE_ROWS.format(author=AUTHOR_COLUMNS), **_VISIBLE))
 
 
 def feed_params(viewer_id: int, *, before: int | None, limit: int) -> dict[str, int]:
@@ -131,3 +142,14 @@ async def feed_with_authors(
     statement = _FEED_UP_WITH_AUTHORS if upwards else _FEED_WITH_AUTHORS
     rows: Sequence[AnyRow] = (await session.execute(statement, params)).all()
     return rows
+
+
+_HOME_AUTHORS_SQL = """
+SELECT followed_id FROM follow WHERE follower_id = :viewer AND NOT {hidden_followed} AND NOT {muted_followed}
+"""
+_HOME_AUTHORS = text(_HOME_AUTHORS_SQL.format(**_VISIBLE))
+
+
+async def home_authors(session: AsyncSession, viewer_id: int) -> set[int]:
+    """The accounts the viewer follows whose posts their feed shows (as `_FEED` chooses them)."""
+    return set((await session.scalars(_HOME_AUTHORS, {"viewer": viewer_id})).all())

@@ -9,7 +9,6 @@ from townsquare.db.base import AnyRow
 from townsquare.feed import repository
 from townsquare.kit.pagination import page_of
 from townsquare.posts.schemas import post_json
-from townsquare.users import service as users_service
 
 
 async def home_page(
@@ -25,7 +24,7 @@ async def home_page(
 async def home_authors(session: AsyncSession, *, viewer_id: int) -> set[int]:
     """Whose posts are in the viewer's home feed: everyone they follow, and their own (the
     rule `repository._FEED` applies, for live timelines that test one new post at a time)."""
-    return await users_service.followed_ids(session, user_id=viewer_id) | {viewer_id}
+    return await repository.home_authors(session, viewer_id) | {viewer_id}
 
 
 async def home_rows_with_authors(

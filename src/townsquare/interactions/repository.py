@@ -120,13 +120,17 @@ async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, co
 async def comments(
     session: AsyncSession, post_id: int, *, viewer_id: int | None, after: int | None, limit: int
 ) -> Sequence[AnyRow]:
-    """The post's comments, oldest first, but those of accounts a block hides from the viewer."""
+    """The post's comments, oldest first, but those of accounts hidden from or muted by the viewer."""
     statement = (
         select(
             Comment.id, Comment.post_id, Comment.author_id, Comment.content, Comment.created_at, UserAccount.username
         )
         .join(UserAccount, UserAccount.id == Comment.author_id)
-        .where(Comment.post_id == post_id, ~visibility.hidden(Comment.author_id, viewer_id))
+        .where(
+            Comment.post_id == post_id,
+            ~visibility.hidden(Comment.author_id, viewer_id),
+            ~visibility.muted(Comment.author_id, viewer_id),
+        )
         .order_by(Comment.id)
         .limit(limit + 1)
     )
@@ -209,20 +213,26 @@ JOIN user_account ON user_account.id = comment.author_id
 JOIN user_account AS post_author ON post_author.id = post.author_id
 """
 _COMMENTS_WITH_AUTHORS = _COMMENTS_SQL.format(author=AUTHOR_COLUMNS)
+# townsquare.visibility, for `:viewer` (NULL: anonymous): neither author hidden; under a post,
+# no comment of an account the viewer muted either (opened by its id, it is shown).
+_VISIBLE = f"NOT {visibility.hidden_sql('comment.author_id')} AND NOT {visibility.hidden_sql('post.author_id')}"
 _COMMENTS_OF_POST = text(
-    _COMMENTS_WITH_AUTHORS + "WHERE comment.post_id = :post AND comment.id > :after ORDER BY comment.id LIMIT :rows"
+    _COMMENTS_WITH_AUTHORS
+    + f"WHERE comment.post_id = :post AND comment.id > :after AND {_VISIBLE}"
+    + f" AND NOT {visibility.muted_sql('comment.author_id')} ORDER BY comment.id LIMIT :rows"
 )
-_COMMENTS_BY_IDS = text(_COMMENTS_WITH_AUTHORS + "WHERE comment.id = ANY(:ids) ORDER BY comment.id")
+_COMMENTS_BY_IDS = text(_COMMENTS_WITH_AUTHORS + f"WHERE comment.id = ANY(:ids) AND {_VISIBLE} ORDER BY comment.id")
 
 
 async def comments_with_authors(
-    session: AsyncSession, *, post_id: int, after: int | None, limit: int
+    session: AsyncSession, *, post_id: int, viewer_id: int | None, after: int | None, limit: int
 ) -> Sequence[AnyRow]:
-    params = {"post": post_id, "after": after or 0, "rows": limit + 1}
+    params = {"post": post_id, "viewer": viewer_id, "after": after or 0, "rows": limit + 1}
     rows: Sequence[AnyRow] = (await session.execute(_COMMENTS_OF_POST, params)).all()
     return rows
 
 
-async def comments_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[AnyRow]:
-    rows: Sequence[AnyRow] = (await session.execute(_COMMENTS_BY_IDS, {"ids": list(ids)})).all()
+async def comments_by_ids(session: AsyncSession, ids: Sequence[int], viewer_id: int | None) -> Sequence[AnyRow]:
+    params = {"ids": list(ids), "viewer": viewer_id}
+    rows: Sequence[AnyRow] = (await session.execute(_COMMENTS_BY_IDS, params)).all()
     return rows

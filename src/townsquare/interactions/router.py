@@ -1,12 +1,9 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 
 from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
-from townsquare.db.ids import parse_id
 from townsquare.db.session import SessionDep
 from townsquare.interactions import service
-from townsquare.interactions.errors import CommentNotFound
+from townsquare.interactions.dependencies import CommentRef, comment_id_of
 from townsquare.interactions.schemas import CommentView, CommentWrite, LikeState
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute
@@ -16,8 +13,6 @@ from townsquare.users.schemas import UserSummary
 from townsquare.worker.dependencies import JobsDep
 
 router = APIRouter(tags=["interactions"], route_class=DocumentedRoute)
-
-CommentRef = Annotated[str, Path(description="A comment id.", max_length=20)]
 
 
 @router.post("/posts/{post_id}/likes", response_model=LikeState, responses=problem_docs(401, 404))
@@ -103,7 +98,4 @@ async def comments(
 )
 async def delete_comment(comment_id: CommentRef, session: SessionDep, viewer: Writer) -> None:
     """Delete a comment: yours, or any on your post."""
-    parsed = parse_id(comment_id)
-    if parsed is None:
-        raise CommentNotFound()
-    await service.delete_comment(session, comment_id=parsed, user_id=viewer.id)
+    await service.delete_comment(session, comment_id=comment_id_of(comment_id), user_id=viewer.id)

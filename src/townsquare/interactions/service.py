@@ -41,9 +41,8 @@ async def unlike(session: AsyncSession, *, post_id: int, user_id: int) -> LikeSt
 async def likers_page(
     session: AsyncSession, *, post_id: int, viewer_id: int | None = None, before: int | None, limit: int
 ) -> tuple[list[UserSummary], str | None]:
+    await posts_service.ensure_visible(session, post_id=post_id, viewer_id=viewer_id)
     rows = await repository.likers(session, post_id, viewer_id=viewer_id, before=before, limit=limit)
-    if not rows or viewer_id is not None:  # an empty page, or no such post (or one a block hides)?
-        await posts_service.ensure_visible(session, post_id=post_id, viewer_id=viewer_id)
     page, cursor = page_of(rows, limit, lambda row: int(row.like_id))
     return [UserSummary(id=row.id, username=row.username) for row in page], cursor
 
@@ -66,9 +65,8 @@ async def add_comment(
 async def comments_page(
     session: AsyncSession, *, post_id: int, viewer_id: int | None = None, after: int | None, limit: int
 ) -> tuple[list[CommentView], str | None]:
+    await posts_service.ensure_visible(session, post_id=post_id, viewer_id=viewer_id)
     rows = await repository.comments(session, post_id, viewer_id=viewer_id, after=after, limit=limit)
-    if not rows or viewer_id is not None:  # an empty page, or no such post (or one a block hides)?
-        await posts_service.ensure_visible(session, post_id=post_id, viewer_id=viewer_id)
     page, cursor = page_of(rows, limit, lambda row: int(row.id))
     return [comment_view(row) for row in page], cursor
 
@@ -83,18 +81,28 @@ async def delete_comment(session: AsyncSession, *, comment_id: int, user_id: int
 
 
 async def comments_with_authors(
-    session: AsyncSession, *, post_id: int, after: int | None, limit: int
+    session: AsyncSession, *, post_id: int, viewer_id: int | None, after: int | None, limit: int
 ) -> Sequence[AnyRow]:
-    """`limit + 1` of the post's comments after the id `after`, oldest first, with their authors'
-    profiles and the post's author (see the repository)."""
-    rows = await repository.comments_with_authors(session, post_id=post_id, after=after, limit=limit)
-    if not rows:
-        await posts_service.ensure_exists(session, post_id=post_id)
-    return rows
+    """`limit + 1` of the post's comments after the id `after` that the viewer sees, oldest
+    first, with their authors' profiles and the post's author (see the repository)."""
+    await posts_service.ensure_visible(session, post_id=post_id, viewer_id=viewer_id)
+    return await repository.comments_with_authors(
+        session, post_id=post_id, viewer_id=viewer_id, after=after, limit=limit
+    )
 
 
-async def comments_by_ids(session: AsyncSession, ids: Sequence[int]) -> Sequence[AnyRow]:
-    return await repository.comments_by_ids(session, ids) if ids else []
+async def comments_by_ids(session: AsyncSession, ids: Sequence[int], *, viewer_id: int | None) -> Sequence[AnyRow]:
+    """The comments among `ids` that exist and the viewer sees."""
+    return await repository.comments_by_ids(session, ids, viewer_id) if ids else []
+
+
+async def remove_comment(session: AsyncSession, *, comment_id: int) -> AnyRow:
+    """Delete a comment whoever wrote it (a moderator's removal): its (author_id, post_id)."""
+    found = await repository.comment_authors(session, comment_id)
+    if found is None:
+        raise CommentNotFound()
+    await repository.delete_comment(session, comment_id)
+    return found
 
 
 async def uncount_user(session: AsyncSession, *, user_id: int) -> None:

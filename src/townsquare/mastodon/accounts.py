@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth import service as auth_service
 from townsquare.auth.dependencies import PasswordsDep, Viewer
@@ -25,6 +26,7 @@ from townsquare.mastodon.paging import LongWindow, StatusWindow, Window
 from townsquare.mastodon.params import Params, params
 from townsquare.mastodon.statuses import account_page, posts_page
 from townsquare.oauth import service as oauth
+from townsquare.safety import service as safety_service
 from townsquare.users import service as users_service
 from townsquare.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from townsquare.users.schemas import ProfileUpdate
@@ -89,7 +91,7 @@ async def lookup(
     name, _, domain = username.partition("@")
     if domain and domain != request.url.netloc and domain != request.url.hostname:
         raise RecordNotFound("Record not found")  # not one of ours: this server does not federate
-    found = await users_service.find_by_username(session, name)
+    found = await users_service.find_visible(session, name, viewer_id=viewer.id if viewer else None)
     if found is None:
         raise RecordNotFound("Record not found")
     return JSONResponse(entities.account_of(base_url(request), found))
@@ -126,14 +128,26 @@ async def relationships(
     one: Annotated[list[str], Query(alias="id", max_length=100)] = [],  # noqa: B006
 ) -> Response:
     wanted = [found for raw in [*ids, *one] if (found := parse_id(raw)) is not None]
-    known = await users_service.relationships(session, viewer_id=viewer.id, user_ids=wanted)
-    return JSONResponse(
-        [
-            entities.relationship(user_id, following=known[user_id][0], followed_by=known[user_id][1])
-            for user_id in dict.fromkeys(wanted)
-            if user_id in known
-        ]
-    )
+    return JSONResponse(await relationships_of(session, viewer, list(dict.fromkeys(wanted))))
+
+
+async def relationships_of(session: AsyncSession, viewer: Viewer, user_ids: list[int]) -> list[entities.Json]:
+    """The viewer's Relationships with the users among `user_ids` they may know of
+    (townsquare.visibility: not those hidden from them, but those they blocked themselves)."""
+    known = await users_service.relationships(session, viewer_id=viewer.id, user_ids=user_ids)
+    safety = await safety_service.relations(session, viewer_id=viewer.id, user_ids=user_ids)
+    return [
+        entities.relationship(
+            user_id,
+            following=known[user_id][0],
+            followed_by=known[user_id][1],
+            blocking=safety[user_id].blocking,
+            muting=safety[user_id].muting,
+            muting_notifications=safety[user_id].muting_notifications,
+        )
+        for user_id in user_ids
+        if user_id in known and user_id in safety
+    ]
 
 
 class AccountRegistration(Params):
@@ -203,7 +217,9 @@ def _first_problem(error: ValueError) -> str:
 @router.get("/api/v1/accounts/{account}")
 async def get_account(account: str, request: Request, session: SessionDep, viewer: ReadAccounts) -> Response:
     try:
-        found, _ = await users_service.get_profile(session, user_id=account_id(account), viewer_id=None)
+        found, _ = await users_service.get_profile(
+            session, user_id=account_id(account), viewer_id=viewer.id if viewer else None
+        )
     except UserNotFound:
         raise RecordNotFound("Record not found") from None
     return JSONResponse(entities.account_of(base_url(request), found))
@@ -221,7 +237,10 @@ async def account_statuses(
 ) -> Response:
     author_id = account_id(account)
     if pinned or only_media:  # nothing is pinned here, and there is no media
-        await users_service.ensure_exists(session, user_id=author_id)
+        try:
+            await users_service.ensure_visible(session, user_id=author_id, viewer_id=viewer.id if viewer else None)
+        except UserNotFound:
+            raise RecordNotFound("Record not found") from None
         return JSONResponse([])
     try:
         return await posts_page(request, session, author_id=author_id, viewer=viewer, w=w)
@@ -229,10 +248,17 @@ async def account_statuses(
         raise RecordNotFound("Record not found") from None
 
 
-async def _follow_list(request: Request, session: SessionDep, account: str, *, followers: bool, w: Window) -> Response:
+async def _follow_list(
+    request: Request, session: SessionDep, viewer: Viewer | None, account: str, *, followers: bool, w: Window
+) -> Response:
     try:
         summaries, cursor = await users_service.follow_page(
-            session, user_id=account_id(account), followers=followers, before=w.before, limit=w.limit
+            session,
+            user_id=account_id(account),
+            viewer_id=viewer.id if viewer else None,
+            followers=followers,
+            before=w.before,
+            limit=w.limit,
         )
     except UserNotFound:
         raise RecordNotFound("Record not found") from None
@@ -247,7 +273,7 @@ async def followers(
     viewer: ReadAccounts,
     w: LongWindow,
 ) -> Response:
-    return await _follow_list(request, session, account, followers=True, w=w)
+    return await _follow_list(request, session, viewer, account, followers=True, w=w)
 
 
 @router.get("/api/v1/accounts/{account}/following")
@@ -258,15 +284,15 @@ async def following(
     viewer: ReadAccounts,
     w: LongWindow,
 ) -> Response:
-    return await _follow_list(request, session, account, followers=False, w=w)
+    return await _follow_list(request, session, viewer, account, followers=False, w=w)
 
 
-async def _relationship(session: SessionDep, viewer: Viewer, user_id: int) -> Response:
-    known = await users_service.relationships(session, viewer_id=viewer.id, user_ids=[user_id])
-    if user_id not in known:
+async def relationship(session: AsyncSession, viewer: Viewer, user_id: int) -> Response:
+    """The viewer's Relationship with the user (after an action on them); 404 if hidden."""
+    found = await relationships_of(session, viewer, [user_id])
+    if not found:
         raise RecordNotFound("Record not found")
-    following_them, followed_by = known[user_id]
-    return JSONResponse(entities.relationship(user_id, following=following_them, followed_by=followed_by))
+    return JSONResponse(found[0])
 
 
 Follower = Annotated[Viewer, Depends(user("write:follows", writes=True))]
@@ -279,11 +305,11 @@ async def follow(account: str, session: SessionDep, jobs: JobsDep, viewer: Follo
         await users_service.follow(session, jobs, follower_id=viewer.id, followed_id=followed_id)
     except UserNotFound:
         raise RecordNotFound("Record not found") from None
-    return await _relationship(session, viewer, followed_id)
+    return await relationship(session, viewer, followed_id)
 
 
 @router.post("/api/v1/accounts/{account}/unfollow")
 async def unfollow(account: str, session: SessionDep, viewer: Follower) -> Response:
     followed_id = account_id(account)
     await users_service.unfollow(session, follower_id=viewer.id, followed_id=followed_id)
-    return await _relationship(session, viewer, followed_id)
+    return await relationship(session, viewer, followed_id)

@@ -230,7 +230,16 @@ def _mention_only(base: str, user_id: int, username: str) -> Json:
     return {"id": str(user_id), "username": username, "acct": username, "url": f"{base}/@{username}"}
 
 
-def relationship(user_id: int, *, following: bool, followed_by: bool) -> Json:
+def relationship(
+    user_id: int,
+    *,
+    following: bool,
+    followed_by: bool,
+    blocking: bool = False,
+    muting: bool = False,
+    muting_notifications: bool = False,
+) -> Json:
+    # `blocked_by` is always false: an account that blocked the viewer is absent for them.
     return {
         "id": str(user_id),
         "following": following,
@@ -238,10 +247,10 @@ def relationship(user_id: int, *, following: bool, followed_by: bool) -> Json:
         "notifying": False,
         "languages": None,
         "followed_by": followed_by,
-        "blocking": False,
+        "blocking": blocking,
         "blocked_by": False,
-        "muting": False,
-        "muting_notifications": False,
+        "muting": muting,
+        "muting_notifications": muting_notifications,
         "requested": False,
         "requested_by": False,
         "domain_blocking": False,

@@ -14,6 +14,7 @@ from townsquare.mastodon import (
     misc,
     notifications,
     oauth,
+    safety,
     search,
     statuses,
     streaming,
@@ -23,7 +24,7 @@ from townsquare.mastodon.errors import mastodon_error
 
 # Routes are matched in order, one by one: the most requested first (the home timeline's
 # request tried some 90 routes before its own when it came fifth: a quarter of its API CPU).
-PARTS = (timelines, notifications, statuses, accounts, streaming, search, instance, oauth, misc)
+PARTS = (timelines, notifications, statuses, accounts, safety, streaming, search, instance, oauth, misc)
 router = APIRouter(include_in_schema=False)  # Mastodon's own documentation is its contract
 for part in PARTS:
     router.include_router(part.router)

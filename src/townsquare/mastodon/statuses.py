@@ -67,7 +67,7 @@ async def find_status(
     posts = await posts_service.by_ids_with_authors(session, ids=[status_id], viewer_id=viewer.id if viewer else None)
     if posts:
         return entities.post_status(base_url(request), posts[0]), posts[0], False
-    comments = await interactions_service.comments_by_ids(session, [status_id])
+    comments = await interactions_service.comments_by_ids(session, [status_id], viewer_id=viewer.id if viewer else None)
     if comments:
         found = comment_statuses(base_url(request), comments, signed_in=viewer is not None)
         return found[0], comments[0], True
@@ -84,7 +84,7 @@ async def statuses_by_ids(
         for row in await posts_service.by_ids_with_authors(session, ids=ids, viewer_id=viewer.id if viewer else None)
     }
     rest = [status_id for status_id in ids if status_id not in found]
-    comments = await interactions_service.comments_by_ids(session, rest)
+    comments = await interactions_service.comments_by_ids(session, rest, viewer_id=viewer.id if viewer else None)
     for status in comment_statuses(base, comments, signed_in=viewer is not None):
         found[int(status["id"])] = status
     return found
@@ -143,7 +143,7 @@ async def _create(session: SessionDep, jobs: JobsDep, viewer: Viewer, body: Stat
     parent = parse_id(body.in_reply_to_id)
     if parent is None:
         raise RecordNotFound("Record not found")
-    comments = await interactions_service.comments_by_ids(session, [parent])
+    comments = await interactions_service.comments_by_ids(session, [parent], viewer_id=viewer.id)
     post_id = int(comments[0].post_id) if comments else parent  # a reply to a comment goes on its post
     content = _content(body.status, reply=True)
     try:
@@ -241,7 +241,9 @@ async def context(status_id: str, request: Request, session: SessionDep, viewer:
     if is_comment:
         post, _, _ = await find_status(request, session, int(row.post_id), viewer)
         return JSONResponse({"ancestors": [post], "descendants": []})
-    rows = await interactions_service.comments_with_authors(session, post_id=found, after=None, limit=CONTEXT_REPLIES)
+    rows = await interactions_service.comments_with_authors(
+        session, post_id=found, viewer_id=viewer.id if viewer else None, after=None, limit=CONTEXT_REPLIES
+    )
     replies = comment_statuses(base_url(request), rows[:CONTEXT_REPLIES], signed_in=viewer is not None)
     return JSONResponse({"ancestors": [], "descendants": replies})
 
@@ -286,7 +288,9 @@ async def favourited_by(
 ) -> Response:
     found = status_id_of(status_id)
     try:
-        likers, cursor = await interactions_service.likers_page(session, post_id=found, before=w.before, limit=w.limit)
+        likers, cursor = await interactions_service.likers_page(
+            session, post_id=found, viewer_id=viewer.id if viewer else None, before=w.before, limit=w.limit
+        )
     except PostNotFound:
         await find_status(request, session, found, viewer)  # a comment: nobody (404 if neither)
         return JSONResponse([])

@@ -35,6 +35,7 @@ from townsquare.notifications import service as notifications_service
 from townsquare.notifications.errors import NotificationNotFound
 from townsquare.notifications.hub import Close, NotificationHub, PostEvent, Pushed, Resync
 from townsquare.oauth import scopes as oauth_scopes
+from townsquare.safety import service as safety_service
 
 router = APIRouter()
 
@@ -74,6 +75,7 @@ class LiveTimeline:
         self._heartbeat = heartbeat_seconds
         self.streams: set[str] = set()
         self._home: set[int] = set()
+        self._muted: set[int] = set()
         self._home_read_at = -HOME_TTL
         self._sent: deque[int] = deque(maxlen=4 * REPLAY_LIMIT)
         self._high = first_id_at(time.time()) - OVERLAP
@@ -133,8 +135,11 @@ class LiveTimeline:
         return [event for event in events if event is not None]
 
     async def _post(self, message: PostEvent) -> Event | None:
+        await self._refresh()
+        if message.author_id in self._muted:  # townsquare.visibility: not in any timeline of theirs
+            return None
         streams: list[str] = [name for name in ("public", "public:local") if name in self.streams]
-        if "user" in self.streams and await self._in_home(message.author_id):
+        if "user" in self.streams and message.author_id in self._home:
             streams.insert(0, "user")
         if not streams:
             return None
@@ -147,12 +152,14 @@ class LiveTimeline:
             return None
         return Event(tuple(streams), "update" if message.kind == "new" else "status.update", json.dumps(status))
 
-    async def _in_home(self, author_id: int) -> bool:
+    async def _refresh(self) -> None:
+        """Whose posts the home stream carries, and whom the viewer muted, read again every
+        HOME_TTL (hidden accounts' posts are not found at all: townsquare.visibility)."""
         if time.monotonic() - self._home_read_at >= HOME_TTL:
             async with self._database.read_sessions() as session:
                 self._home = await feed_service.home_authors(session, viewer_id=self._viewer.id)
+                self._muted = await safety_service.muted_ids(session, muter_id=self._viewer.id)
             self._home_read_at = time.monotonic()
-        return author_id in self._home
 
     async def _session_alive(self) -> bool:
         async with self._database.read_sessions() as session:

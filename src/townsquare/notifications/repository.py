@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, func, select, text, tuple_, update
 from sqlalchemy import delete as sqlalchemy_delete
-from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare import visibility
@@ -112,12 +112,19 @@ _VIEW = select(
 ).join(UserAccount, UserAccount.id == Notification.actor_id)
 
 
+def _shown(recipient_id: int) -> tuple[ColumnElement[bool], ...]:
+    """townsquare.visibility: no notification from an actor hidden from the recipient, or muted
+    by them with their notifications."""
+    actor = Notification.actor_id
+    return ~visibility.hidden(actor, recipient_id), ~visibility.muted(actor, recipient_id, notifications=True)
+
+
 async def page(
     session: AsyncSession, recipient_id: int, *, unread: bool, before: tuple[datetime, int] | None, limit: int
 ) -> Sequence[AnyRow]:
     """The recipient's notifications, newest action first; `limit + 1` rows."""
     statement = (
-        _VIEW.where(Notification.recipient_id == recipient_id, ~visibility.hidden(Notification.actor_id, recipient_id))
+        _VIEW.where(Notification.recipient_id == recipient_id, *_shown(recipient_id))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit + 1)
     )
@@ -135,7 +142,7 @@ async def made_after(session: AsyncSession, recipient_id: int, *, after_id: int,
         _VIEW.where(
             Notification.recipient_id == recipient_id,
             Notification.id > after_id,
-            ~visibility.hidden(Notification.actor_id, recipient_id),
+            *_shown(recipient_id),
         )
         .order_by(Notification.id)
         .limit(limit)
@@ -148,7 +155,7 @@ async def unread_count(session: AsyncSession, recipient_id: int, at_most: int | 
     unread = select(Notification.id).where(
         Notification.recipient_id == recipient_id,
         ~Notification.read,
-        ~visibility.hidden(Notification.actor_id, recipient_id),
+        *_shown(recipient_id),
     )
     if at_most is not None:  # a badge needs no exact count of a flood
         unread = unread.limit(at_most)
@@ -190,7 +197,7 @@ async def between(
     """`limit + 1` of the recipient's notifications between two list positions: newest first,
     or (`upwards`) the oldest above `after`, oldest first."""
     order = (Notification.created_at, Notification.id)
-    statement = _VIEW.where(Notification.recipient_id == recipient_id).limit(limit + 1)
+    statement = _VIEW.where(Notification.recipient_id == recipient_id, *_shown(recipient_id)).limit(limit + 1)
     statement = statement.order_by(*order) if upwards else statement.order_by(*(column.desc() for column in order))
     if before is not None:
         statement = statement.where(tuple_(*order) < tuple_(*before))
@@ -203,7 +210,9 @@ async def between(
 
 
 async def one(session: AsyncSession, recipient_id: int, notification_id: int) -> AnyRow | None:
-    statement = _VIEW.where(Notification.recipient_id == recipient_id, Notification.id == notification_id)
+    statement = _VIEW.where(
+        Notification.recipient_id == recipient_id, Notification.id == notification_id, *_shown(recipient_id)
+    )
     row: AnyRow | None = (await session.execute(statement)).first()
     return row
 

@@ -59,8 +59,8 @@ async def deliver(
     recipient_id, post_id, comment_id = found
     if recipient_id == actor_id:
         return None
-    if await visibility.blocked_between(session, actor_id, recipient_id):
-        return None  # a block landed since the action (or stands): nothing passes between them
+    if await visibility.is_silenced(session, actor_id=actor_id, recipient_id=recipient_id):
+        return None  # a block, a suspension or a mute landed since the action (or stands)
     if not await repository.hold(session, user_ids={actor_id, recipient_id}, post_id=post_id, comment_id=comment_id):
         return None  # the actor, the recipient or the target is being deleted
     row = await repository.insert(

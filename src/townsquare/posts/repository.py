@@ -54,14 +54,21 @@ _LIKED_BY_VIEWER = "EXISTS (SELECT FROM post_like WHERE post_like.post_id = post
 _NO_VIEWER = "CAST(NULL AS boolean)"
 
 
-def _view_sql(rest: str, *, author: str = "") -> tuple[TextClause, TextClause]:
-    """The view with `rest` (WHERE, ORDER BY ...): as seen by a viewer (`:viewer`), without
-    the posts of accounts a block stands between (townsquare.visibility), and without one."""
+def _view_sql(rest: str, *, author: str = "", timeline: bool = False) -> tuple[TextClause, TextClause]:
+    """The view with `rest` (WHERE, ORDER BY ...): as seen by a viewer (`:viewer`), and without
+    one; either way without the posts of accounts hidden from them (townsquare.visibility), and
+    for a `timeline` of everyone's posts, without those of accounts the viewer muted."""
     assert rest.startswith("WHERE ")
-    visible = rest.replace("WHERE ", f"WHERE NOT {visibility.hidden_sql('post.author_id')} AND ", 1)
+
+    def visible(viewer: str | None) -> str:
+        rule = f"NOT {visibility.hidden_sql('post.author_id', viewer)}"
+        if timeline and viewer is not None:
+            rule += f" AND NOT {visibility.muted_sql('post.author_id', viewer)}"
+        return rest.replace("WHERE ", f"WHERE {rule} AND ", 1)
+
     return (
-        text(_VIEW_SQL.format(liked_by_me=_LIKED_BY_VIEWER, author=author) + visible),
-        text(_VIEW_SQL.format(liked_by_me=_NO_VIEWER, author=author) + rest),
+        text(_VIEW_SQL.format(liked_by_me=_LIKED_BY_VIEWER, author=author) + visible(":viewer")),
+        text(_VIEW_SQL.format(liked_by_me=_NO_VIEWER, author=author) + visible(None)),
     )
 
 
@@ -107,6 +114,7 @@ _WITH_AUTHORS = {
         f"WHERE {'post.author_id = :author AND ' if scope == 'author' else ''}{_RANGE}"
         f" ORDER BY post.id{'' if upwards else ' DESC'} LIMIT :rows",
         author=AUTHOR_COLUMNS,
+        timeline=scope == "all",
     )
     for scope in ("author", "all")
     for upwards in (False, True)

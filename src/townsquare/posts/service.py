@@ -71,7 +71,7 @@ async def posts_with_authors(
         session, author_id=author_id, viewer_id=viewer_id, before=before, after=after, upwards=upwards, limit=limit
     )
     if not rows and author_id is not None:
-        await users_service.ensure_exists(session, user_id=author_id)
+        await users_service.ensure_visible(session, user_id=author_id, viewer_id=viewer_id)
     return rows
 
 
@@ -81,16 +81,23 @@ async def by_ids_with_authors(session: AsyncSession, *, ids: Sequence[int], view
 
 
 async def ensure_visible(session: AsyncSession, *, post_id: int, viewer_id: int | None) -> None:
-    """PostNotFound unless the post exists and no block stands between its author and the viewer."""
-    if viewer_id is None:
-        await ensure_exists(session, post_id=post_id)
-        return
+    """PostNotFound unless the post exists and its author is not hidden from the viewer."""
     await _view_row(session, post_id=post_id, viewer_id=viewer_id)
 
 
-async def ensure_exists(session: AsyncSession, *, post_id: int) -> None:
-    if await repository.author_of(session, post_id) is None:
+async def author_of(session: AsyncSession, *, post_id: int) -> int:
+    """The post's author, whoever asks (moderation); PostNotFound if there is no such post."""
+    author_id = await repository.author_of(session, post_id)
+    if author_id is None:
         raise PostNotFound()
+    return author_id
+
+
+async def remove_post(session: AsyncSession, *, post_id: int) -> int:
+    """Delete a post whoever wrote it (a moderator's removal): its author's id."""
+    author_id = await author_of(session, post_id=post_id)
+    await repository.delete(session, post_id)
+    return author_id
 
 
 async def _view_row(session: AsyncSession, *, post_id: int, viewer_id: int | None) -> AnyRow:
@@ -101,8 +108,5 @@ async def _view_row(session: AsyncSession, *, post_id: int, viewer_id: int | Non
 
 
 async def _check_author(session: AsyncSession, *, post_id: int, user_id: int) -> None:
-    author_id = await repository.author_of(session, post_id)
-    if author_id is None:
-        raise PostNotFound()
-    if author_id != user_id:
+    if await author_of(session, post_id=post_id) != user_id:
         raise NotPostAuthor()

@@ -111,7 +111,7 @@ WITH better AS MATERIALIZED (
 ), page AS (
     SELECT * FROM best
     WHERE (tier, score, id) > (:after_tier, :after_score, :after_id)
-      AND NOT {hidden}  -- townsquare.visibility: no account a block stands between
+      AND NOT {hidden} AND NOT {muted}  -- townsquare.visibility: none hidden from or muted by the viewer
     ORDER BY tier, score, id
     LIMIT :limit
 )
@@ -122,7 +122,7 @@ SELECT page.tier, page.score, u.id, u.username, u.bio, u.created_at,
        END AS followed_by_me
 FROM page JOIN user_account u ON u.id = page.id
 ORDER BY page.tier, page.score, page.id
-""".replace("{hidden}", visibility.hidden_sql("best.id"))
+""".replace("{hidden}", visibility.hidden_sql("best.id")).replace("{muted}", visibility.muted_sql("best.id"))
 )
 
 
@@ -238,8 +238,12 @@ def posts_statement(terms: int, *, viewer: bool, paging: bool) -> Select[*tuple[
         .order_by(candidates.c.rank.desc(), candidates.c.id.desc())
         .limit(bindparam("limit", type_=Integer))
     )
-    if viewer:  # townsquare.visibility: no post of an account a block stands between
-        top = top.where(text("NOT " + visibility.hidden_sql("candidates.author_id")))
+    # townsquare.visibility: no post of an account hidden from (or muted by) the viewer
+    if viewer:
+        author = "candidates.author_id"
+        top = top.where(text(f"NOT {visibility.hidden_sql(author)} AND NOT {visibility.muted_sql(author)}"))
+    else:
+        top = top.where(text("NOT " + visibility.hidden_sql("candidates.author_id", viewer=None)))
     if paging:
         after = tuple_(bindparam("after_rank", type_=Float), bindparam("after_id", type_=BigInteger))
         top = top.where(tuple_(candidates.c.rank, candidates.c.id) < after)

@@ -21,6 +21,11 @@ class UserAccount(Base):
     followers_count: Mapped[int] = mapped_column(server_default="0")
     following_count: Mapped[int] = mapped_column(server_default="0")
     posts_count: Mapped[int] = mapped_column(server_default="0")
+    # Set by a moderator (townsquare.safety): the account cannot sign in, and the visibility
+    # rule hides it and everything it wrote, from everyone, until it is lifted.
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "moderator" is granted on the command line only (townsquare admin grant-moderator).
+    role: Mapped[str] = mapped_column(String(20), server_default="user")
     # Search: the bio's English words, kept by PostgreSQL itself.
     bio_vector: Mapped[str] = mapped_column(
         TSVECTOR, Computed("to_tsvector('english'::regconfig, (bio)::text)", persisted=True), deferred=True
@@ -45,6 +50,9 @@ class UserAccount(Base):
         ),
         Index("ix_user_account_bio_vector", bio_vector, postgresql_using="gin"),
         CheckConstraint("followers_count >= 0 AND following_count >= 0 AND posts_count >= 0", name="counts"),
+        CheckConstraint("role IN ('user', 'moderator')", name="role"),
+        # The few suspended accounts, which the visibility rule reads for every statement it is in.
+        Index("ix_user_account_suspended", "id", postgresql_where=text("suspended_at IS NOT NULL")),
     )
 
 

@@ -31,6 +31,11 @@ async def username(session: AsyncSession, user_id: int) -> str | None:
     return found.scalar_one_or_none()
 
 
+async def role(session: AsyncSession, user_id: int) -> str | None:
+    found = await session.execute(select(UserAccount.role).where(UserAccount.id == user_id))
+    return found.scalar_one_or_none()
+
+
 async def get_with_follow_state(
     session: AsyncSession, user_id: int, viewer_id: int | None
 ) -> tuple[UserAccount, bool | None] | None:
@@ -147,13 +152,18 @@ async def follow_list(
     return (await session.execute(statement)).all()
 
 
-async def lock_if_password(session: AsyncSession, user_id: int, hashed_password: str, *, exclusive: bool) -> bool:
+async def lock_if_password(
+    session: AsyncSession, user_id: int, hashed_password: str, *, exclusive: bool
+) -> datetime | bool | None:
+    """Lock the row if its hash is still `hashed_password`: its `suspended_at` (None: not
+    suspended); False if the account is gone or its password changed."""
     statement = (
-        select(UserAccount.id)
+        select(UserAccount.suspended_at)
         .where(UserAccount.id == user_id, UserAccount.hashed_password == hashed_password)
         .with_for_update(read=not exclusive, key_share=exclusive)
     )
-    return await session.scalar(statement) is not None
+    found = (await session.execute(statement)).first()
+    return False if found is None else found[0]
 
 
 # In id order, like every other path that locks user rows. The neighbours only get their
@@ -217,8 +227,3 @@ async def relationships(session: AsyncSession, viewer_id: int, user_ids: Sequenc
     """For each existing user among `user_ids`: (the viewer follows them, they follow the viewer)."""
     rows = (await session.execute(_RELATIONSHIPS, {"viewer": viewer_id, "ids": list(user_ids)})).all()
     return {row.id: (row.following, row.followed_by) for row in rows}
-
-
-async def followed_ids(session: AsyncSession, follower_id: int) -> set[int]:
-    rows = await session.scalars(select(Follow.followed_id).where(Follow.follower_id == follower_id))
-    return set(rows.all())

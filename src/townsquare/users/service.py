@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,9 +36,14 @@ async def find_by_login(session: AsyncSession, login: str) -> UserAccount | None
 
 async def hold_credentials(
     session: AsyncSession, *, user_id: int, hashed_password: str, for_update: bool = False
-) -> bool:
-    """Lock the account (shared, or exclusive to update it) if its hash is still `hashed_password`."""
-    return await repository.lock_if_password(session, user_id, hashed_password, exclusive=for_update)
+) -> Literal["held", "changed", "suspended"]:
+    """Lock the account (shared, or exclusive to update it) if its hash is still
+    `hashed_password`: "changed" if it is gone or its password changed, "suspended" if it was
+    suspended meanwhile."""
+    found = await repository.lock_if_password(session, user_id, hashed_password, exclusive=for_update)
+    if found is False:
+        return "changed"
+    return "held" if found is None else "suspended"
 
 
 async def set_password_hash(session: AsyncSession, *, user_id: int, hashed_password: str) -> None:
@@ -45,9 +52,16 @@ async def set_password_hash(session: AsyncSession, *, user_id: int, hashed_passw
 
 async def get_profile(session: AsyncSession, *, user_id: int, viewer_id: int | None) -> tuple[UserAccount, bool | None]:
     found = await repository.get_with_follow_state(session, user_id, viewer_id)
-    if found is None or (viewer_id is not None and await visibility.blocked_between(session, viewer_id, user_id)):
-        raise UserNotFound()  # a block between you: as if they did not exist
+    if found is None or await _hidden(session, found[0], viewer_id):
+        raise UserNotFound()  # suspended, or a block between you: as if they did not exist
     return found
+
+
+async def _hidden(session: AsyncSession, user: UserAccount, viewer_id: int | None) -> bool:
+    """The visibility rule for a loaded account: suspended (read from the row), or a block."""
+    if user.suspended_at is not None:
+        return True
+    return viewer_id is not None and await visibility.is_hidden(session, account_id=user.id, viewer_id=viewer_id)
 
 
 async def update_profile(session: AsyncSession, *, user_id: int, editor_id: int, changes: ProfileUpdate) -> UserAccount:
@@ -69,10 +83,10 @@ async def follow(
     if follower_id == followed_id:
         raise CannotFollowSelf()
     # Under both rows' locks, which a block takes too: a block and a follow never cross.
-    if not await repository.lock_pair(session, follower_id, followed_id) or await visibility.blocked_between(
-        session, follower_id, followed_id
+    if not await repository.lock_pair(session, follower_id, followed_id) or await visibility.is_hidden(
+        session, account_id=followed_id, viewer_id=follower_id
     ):
-        raise UserNotFound()  # a block between you: as if they did not exist
+        raise UserNotFound()  # suspended, or a block between you: as if they did not exist
     followed_at = await repository.follow(session, follower_id=follower_id, followed_id=followed_id)
     if followed_at is not None:
         await notifications.announce(
@@ -90,6 +104,25 @@ async def unfollow(session: AsyncSession, *, follower_id: int, followed_id: int)
     await repository.unfollow(session, follower_id=follower_id, followed_id=followed_id)
 
 
+async def set_suspended(session: AsyncSession, *, user_id: int, suspended: bool) -> UserAccount:
+    """Suspend the account (or lift it): its row is locked until commit, so a login racing this
+    waits, then finds it suspended. UserNotFound if there is no such account."""
+    user = await repository.update_user(session, user_id, {"suspended_at": func.now() if suspended else None})
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+async def set_role(session: AsyncSession, *, user_id: int, role: str) -> None:
+    if await repository.update_user(session, user_id, {"role": role}) is None:
+        raise UserNotFound()
+
+
+async def role(session: AsyncSession, *, user_id: int) -> str | None:
+    """The account's role ("user" or "moderator"), None if there is no such account."""
+    return await repository.role(session, user_id)
+
+
 async def get(session: AsyncSession, *, user_id: int) -> UserAccount | None:
     return await repository.get(session, user_id)
 
@@ -100,14 +133,9 @@ async def username(session: AsyncSession, *, user_id: int) -> str | None:
 
 
 async def ensure_visible(session: AsyncSession, *, user_id: int, viewer_id: int | None) -> None:
-    """UserNotFound unless the user exists and no block stands between them and the viewer."""
-    await ensure_exists(session, user_id=user_id)
-    if viewer_id is not None and await visibility.blocked_between(session, viewer_id, user_id):
-        raise UserNotFound()
-
-
-async def ensure_exists(session: AsyncSession, *, user_id: int) -> None:
-    if await repository.get(session, user_id) is None:
+    """UserNotFound unless the user exists and is not hidden from the viewer (townsquare.visibility)."""
+    user = await repository.get(session, user_id)
+    if user is None or await _hidden(session, user, viewer_id):
         raise UserNotFound()
 
 
@@ -144,16 +172,17 @@ async def find_by_username(session: AsyncSession, username: str) -> UserAccount 
     return await repository.find_by_login(session, username)
 
 
+async def find_visible(session: AsyncSession, username: str, *, viewer_id: int | None) -> UserAccount | None:
+    """The user with this username, unless hidden from the viewer (townsquare.visibility)."""
+    user = await find_by_username(session, username)
+    return None if user is None or await _hidden(session, user, viewer_id) else user
+
+
 async def relationships(
     session: AsyncSession, *, viewer_id: int, user_ids: Sequence[int]
 ) -> dict[int, tuple[bool, bool]]:
     """(following, followed_by) between the viewer and each existing user among `user_ids`."""
     return await repository.relationships(session, viewer_id, user_ids) if user_ids else {}
-
-
-async def followed_ids(session: AsyncSession, *, user_id: int) -> set[int]:
-    """Everyone the user follows (for live timelines: which new posts are theirs to see)."""
-    return await repository.followed_ids(session, user_id)
 
 
 async def lock(session: AsyncSession, *, user_id: int) -> None:

@@ -9,7 +9,7 @@ Content-Security-Policy that allows only this server's own scripts and styles.
 
 from fastapi import APIRouter
 
-from townsquare.web import account, notifications, people, posts
+from townsquare.web import account, notifications, people, posts, safety
 from townsquare.web.render import HERE
 
 STATIC = HERE / "static"
@@ -18,4 +18,5 @@ router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
 router.include_router(notifications.router)
 router.include_router(people.router)  # before posts: /@name/followers is no post
+router.include_router(safety.router)  # ... and /@name/block is none either
 router.include_router(posts.router)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth import service as auth_service
 from townsquare.auth.dependencies import PasswordsDep
@@ -18,8 +19,9 @@ from townsquare.kit.errors import DomainError
 from townsquare.kit.origin import from_this_site
 from townsquare.kit.rate_limits import client_address
 from townsquare.oauth import service as oauth_service
+from townsquare.safety import service as safety_service
 from townsquare.web.render import FORM, ActingOnAccount, acting, first_problem, go, message, page
-from townsquare.web.session import MaybeSignedIn, clear_cookie, set_cookie
+from townsquare.web.session import MaybeSignedIn, WebSession, clear_cookie, set_cookie
 
 router = APIRouter(include_in_schema=False)
 NOT_HERE = "This form can only be sent from this site."
@@ -113,10 +115,23 @@ async def signout(request: Request, session: SessionDep, web: MaybeSignedIn, csr
 
 
 @router.get("/settings", response_class=HTMLResponse)
-async def settings_page(request: Request, web: MaybeSignedIn) -> Response:
+async def settings_page(request: Request, session: SessionDep, web: MaybeSignedIn) -> Response:
     if web is None:
         return go("/signin")
-    return page(request, "settings.html", web=web)
+    return await _settings(request, session, web)
+
+
+LISTED = 100  # blocked and muted accounts the settings page lists, of each
+
+
+async def _settings(
+    request: Request, session: AsyncSession, web: WebSession, status: int = 200, error: str | None = None
+) -> Response:
+    """The settings page, with whom you blocked and muted (where either is lifted)."""
+    me = web.viewer.id
+    blocked, _ = await safety_service.blocks_page(session, blocker_id=me, before=None, limit=LISTED)
+    muted, _ = await safety_service.mutes_page(session, muter_id=me, before=None, limit=LISTED)
+    return page(request, "settings.html", status, web=web, error=error, blocked=blocked, muted=muted)
 
 
 def _signed_out_page(request: Request, notice: str) -> HTMLResponse:
@@ -138,7 +153,7 @@ async def change_password(
     try:
         change = PasswordChange(current_password=current_password, new_password=new_password)
     except ValidationError:
-        return page(request, "settings.html", 422, web=signed_in, error="The new password needs 8 to 128 characters.")
+        return await _settings(request, session, signed_in, 422, "The new password needs 8 to 128 characters.")
     try:
         await auth_service.change_password(
             session,
@@ -149,7 +164,7 @@ async def change_password(
             new_password=change.new_password,
         )
     except DomainError as error:  # the current password is wrong; too many attempts
-        return page(request, "settings.html", error.status, web=signed_in, error=message(error))
+        return await _settings(request, session, signed_in, error.status, message(error))
     # As in the API, every session ends, this one too.
     return _signed_out_page(request, "Your password was changed. Sign in with the new one.")
 
@@ -168,5 +183,5 @@ async def delete_account(
             session, passwords, limits, user_id=signed_in.viewer.id, password=password[:128]
         )
     except DomainError as error:
-        return page(request, "settings.html", error.status, web=signed_in, error=message(error))
+        return await _settings(request, session, signed_in, error.status, message(error))
     return _signed_out_page(request, "Your account and everything it made were deleted.")

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from townsquare.db.session import SessionDep
 from townsquare.kit.errors import DomainError
 from townsquare.posts import service as posts_service
+from townsquare.safety import service as safety_service
 from townsquare.search import service as search_service
 from townsquare.users import service as users_service
 from townsquare.users.errors import UserNotFound
@@ -53,6 +54,9 @@ async def _profile(
     posts, next_cursor = await posts_service.author_page(
         session, author_id=user.id, viewer_id=viewer_id, before=before(cursor), limit=PAGE_SIZE
     )
+    relation = None
+    if viewer_id is not None and viewer_id != user.id:
+        relation = (await safety_service.relations(session, viewer_id=viewer_id, user_ids=[user.id])).get(user.id)
     return page(
         request,
         "profile.html",
@@ -60,6 +64,8 @@ async def _profile(
         web=web,
         user=user,
         followed=followed,
+        muted=relation is not None and relation.muting,
+        reported=request.query_params.get("reported") == "1",
         posts=posts,
         next_cursor=next_cursor,
         error=error,

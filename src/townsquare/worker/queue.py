@@ -35,6 +35,7 @@ from townsquare.mastodon import tasks as mastodon_tasks
 from townsquare.notifications import tasks as notification_tasks
 from townsquare.oauth import tasks as oauth_tasks
 from townsquare.observability.jobs import observe_job
+from townsquare.safety import tasks as safety_tasks
 from townsquare.worker import upkeep
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class JobQueue:
         notification_tasks.register(self.app, settings)
         auth_tasks.register(self.app)
         oauth_tasks.register(self.app)
+        safety_tasks.register(self.app)
         mastodon_tasks.register(self.app)
         self._register_recovery()
         self._register_upkeep()
