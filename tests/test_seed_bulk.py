@@ -31,7 +31,7 @@ from townsquare.seed import bulk
 
 TINY = bulk.PRESETS["tiny"]
 TABLES = {"user_account": TINY.users, "follow": TINY.follows, "post": TINY.posts}
-TABLES |= {"post_like": TINY.likes, "comment": TINY.comments}
+TABLES |= {"post_like": TINY.likes, "comment": TINY.comments, "user_block": TINY.blocks, "user_mute": TINY.mutes}
 
 # Every key, index and foreign key, as the catalog describes it.
 _SCHEMA = """
@@ -66,6 +66,8 @@ _FINGERPRINTS = {
     "post": "id, author_id, content, created_at, like_count, comment_count",
     "post_like": "id, post_id, user_id, created_at",
     "comment": "id, post_id, author_id, content, created_at",
+    "user_block": "blocker_id, blocked_id",
+    "user_mute": "muter_id, muted_id, notifications",
 }
 
 
@@ -118,8 +120,17 @@ async def test_a_preset_loads_exactly_its_rows_with_exact_counters_and_every_key
         await _scalar(app, "SELECT count(*) FROM post_like l JOIN post p ON p.id = post_id WHERE user_id = author_id")
         == 0
     )
+    # Blocks stand between accounts with no follow between them; mutes are of followed accounts.
+    follow_across_a_block = """
+        SELECT count(*) FROM user_block b JOIN follow f
+        ON (f.follower_id, f.followed_id) IN ((b.blocker_id, b.blocked_id), (b.blocked_id, b.blocker_id))"""
+    assert await _scalar(app, follow_across_a_block) == 0
+    unfollowed_mutes = """SELECT count(*) FROM user_mute m WHERE NOT EXISTS
+        (SELECT FROM follow WHERE follower_id = m.muter_id AND followed_id = m.muted_id)"""
+    assert await _scalar(app, unfollowed_mutes) == 0
     # The planner has statistics.
     assert await _scalar(app, "SELECT count(*) FROM pg_stats WHERE tablename = 'follow'") > 0
+    assert await _scalar(app, "SELECT count(*) FROM pg_stats WHERE tablename = 'user_mute'") > 0
 
 
 async def test_ids_are_made_from_past_times_as_next_id_makes_them(

@@ -30,7 +30,7 @@ from townsquare.worker.queue import HOUSEKEEPING_TASKS
 
 # The worker's periodic jobs (a few seconds apart) are no one's backlog.
 HOUSEKEEPING = sorted(HOUSEKEEPING_TASKS)
-TABLES = ("user_account", "follow", "post", "post_like", "comment", "notification")
+TABLES = ("user_account", "follow", "post", "post_like", "comment", "notification", "user_block", "user_mute")
 SERVER_SETTINGS = (
     "shared_buffers",
     "effective_cache_size",
@@ -107,6 +107,8 @@ def prepare(server: Server, *, size: str, seed: int) -> Prepared:
                 sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(template), sql.Literal(comment))
             )
     upgrade(server.database(template))  # migrations added since the load
+    # ... and the rows of tables they added that the presets fill (blocks and mutes).
+    asyncio.run(bulk.add_safety(server.database(template), size=size, seed=seed))
     with psycopg.connect(server.database(template), autocommit=True) as connection:
         # Whatever those migrations wrote: statistics, and the visibility map for index-only scans.
         connection.execute("VACUUM (ANALYZE)")

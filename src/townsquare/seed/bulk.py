@@ -85,14 +85,27 @@ class Preset:
     posts: int
     likes: int
     comments: int
+    # Blocks between accounts that do not follow each other, and mutes of followed accounts.
+    blocks: int = 0
+    mutes: int = 0
     days: int = 28
 
 
 PRESETS = {
     # For tests and a quick look.
-    "tiny": Preset(users=500, follows=25_000, posts=5_000, likes=10_000, comments=2_500),
-    "small": Preset(users=10_000, follows=500_000, posts=100_000, likes=200_000, comments=50_000),
-    "large": Preset(users=100_000, follows=5_000_000, posts=1_000_000, likes=2_000_000, comments=500_000),
+    "tiny": Preset(users=500, follows=25_000, posts=5_000, likes=10_000, comments=2_500, blocks=500, mutes=500),
+    "small": Preset(
+        users=10_000, follows=500_000, posts=100_000, likes=200_000, comments=50_000, blocks=10_000, mutes=10_000
+    ),
+    "large": Preset(
+        users=100_000,
+        follows=5_000_000,
+        posts=1_000_000,
+        likes=2_000_000,
+        comments=500_000,
+        blocks=100_000,
+        mutes=100_000,
+    ),
 }
 
 
@@ -202,10 +215,13 @@ async def load(
                 progress("Rebuilding keys, indexes and foreign keys (those over 0.5 s shown):")
                 rebuilding = time.perf_counter()
             rebuild_seconds = time.perf_counter() - rebuilding
+        await connection.set_autocommit(True)
+        loads += await load_safety(connection, preset, seed, progress)
         analyzing = time.perf_counter()
         # Statistics for the planner, and the visibility map for index-only scans.
-        await connection.set_autocommit(True)
-        await connection.execute("VACUUM (ANALYZE) user_account, follow, post, post_like, comment, post_term")
+        await connection.execute(
+            "VACUUM (ANALYZE) user_account, follow, post, post_like, comment, post_term, user_block, user_mute"
+        )
         analyze_seconds = time.perf_counter() - analyzing
         row = await (await connection.execute("SELECT pg_database_size(current_database())")).fetchone()
     report = BulkReport(
@@ -227,8 +243,66 @@ async def load(
 def _describe(preset: Preset) -> str:
     return (
         f"{preset.users:,} users, {preset.follows:,} follows, {preset.posts:,} posts, "
-        f"{preset.likes:,} likes, {preset.comments:,} comments over {preset.days} days"
+        f"{preset.likes:,} likes, {preset.comments:,} comments over {preset.days} days, "
+        f"{preset.blocks:,} blocks, {preset.mutes:,} mutes"
     )
+
+
+# Blocks: random pairs (drawn by PostgreSQL's random(), seeded) of accounts with no follow
+# between them either way, as a block leaves them. Three times the pairs wanted are drawn, for
+# the ones that do follow (a tenth of all pairs in the tiny preset), pick themselves or repeat.
+_BLOCKS = """
+WITH ids AS (SELECT array_agg(id ORDER BY id) AS id, count(*)::int AS n FROM user_account),
+pairs AS (
+    SELECT ids.id[1 + floor(random() * ids.n)::int] AS blocker, ids.id[1 + floor(random() * ids.n)::int] AS blocked
+    FROM ids, generate_series(1, %(draws)s)
+)
+INSERT INTO user_block (blocker_id, blocked_id)
+SELECT blocker, blocked FROM (SELECT DISTINCT blocker, blocked FROM pairs WHERE blocker <> blocked) AS distinct_pairs
+WHERE NOT EXISTS (SELECT FROM follow WHERE follower_id = blocker AND followed_id = blocked)
+  AND NOT EXISTS (SELECT FROM follow WHERE follower_id = blocked AND followed_id = blocker)
+ORDER BY blocker, blocked
+LIMIT %(wanted)s
+"""
+# Mutes: of accounts the muter follows (what people mute), a sample of the follows; most also
+# silence notifications, a fifth end in a week.
+_MUTES = """
+INSERT INTO user_mute (muter_id, muted_id, notifications, expires_at)
+SELECT follower_id, followed_id, random() < 0.7, CASE WHEN random() < 0.2 THEN now() + interval '7 days' END
+FROM follow TABLESAMPLE BERNOULLI (%(percent)s) REPEATABLE (%(seed)s)
+LIMIT %(wanted)s
+"""
+
+
+async def load_safety(connection: Connection, preset: Preset, seed: int, progress: Progress) -> list[TableLoad]:
+    """The preset's blocks and mutes, into a loaded database that has none (also one loaded
+    before they were part of the presets); nothing if it has some."""
+    found = await (
+        await connection.execute("SELECT EXISTS (SELECT FROM user_block UNION ALL SELECT FROM user_mute)")
+    ).fetchone()
+    if found is None or found[0] or not (preset.blocks or preset.mutes):
+        return []
+    loads = []
+    await connection.execute("SELECT setseed(%s)", (seed / (seed + 1),))
+    for table, statement, params in (
+        ("user_block", _BLOCKS, {"draws": preset.blocks * 3, "wanted": preset.blocks}),
+        (
+            "user_mute",
+            _MUTES,
+            {"percent": min(100, 105 * preset.mutes / preset.follows), "seed": seed, "wanted": preset.mutes},
+        ),
+    ):
+        started = time.perf_counter()
+        rows = (await connection.execute(statement, params)).rowcount
+        loads.append(TableLoad(table, rows, time.perf_counter() - started))
+        progress(f"  {table}: {rows:,} rows in {loads[-1].seconds:.1f} s")
+    return loads
+
+
+async def add_safety(url: str, *, size: str, seed: int, progress: Progress = print) -> list[TableLoad]:
+    """`load_safety` for a database loaded by an earlier version (the benchmark's templates)."""
+    async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as connection:
+        return await load_safety(connection, PRESETS[size], seed, progress)
 
 
 async def _prepare(connection: Connection) -> None:
