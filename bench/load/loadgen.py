@@ -11,11 +11,14 @@ from the target rate and calibrated once on a short run (the rate then is connec
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from townsquare.config import DatabaseSettings
 
 WRK_SCRIPTS = Path(__file__).resolve().parent.parent / "wrk"
 THREADS = 2
@@ -125,7 +128,11 @@ def pgbench(binary: str, url: str, scripts: list[Path], *, clients: int, seconds
         *[f"--file={script}@1" for script in scripts],
         url,
     ]
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 120, check=False)  # noqa: S603
+    # The statements run as the API's connections run them (townsquare.config.DatabaseSettings).
+    env = {**os.environ, "PGOPTIONS": f"-c plan_cache_mode={DatabaseSettings().plan_cache_mode}"}
+    result = subprocess.run(  # noqa: S603
+        argv, capture_output=True, text=True, timeout=seconds + 120, check=False, env=env
+    )
     output = result.stdout + result.stderr
     tps = re.search(r"^tps = ([\d.]+)", output, re.MULTILINE)
     if result.returncode != 0 or tps is None:

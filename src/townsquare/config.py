@@ -82,6 +82,14 @@ class DatabaseSettings(BaseModel):
     connect_timeout: int = Field(default=5, ge=1)
     # Bounds every statement so a stuck query cannot hold a connection forever.
     statement_timeout_ms: int = Field(default=15_000, ge=0)
+    # Prepared statements (psycopg prepares one after its fifth run on a connection) keep one
+    # plan for any parameters. Under PostgreSQL's default ("auto") the feed's statement was
+    # planned again at every run: its generic plan is costed with both of its ways to a page,
+    # although one-time filters run only one. Planning it took more than running it (0.79 ms a
+    # page against 0.35 with the generic plan, on the benchmark's large data). Every statement
+    # here is keyed by ids, and search, whose plans depend on the words, asks for custom plans
+    # in its own transaction.
+    plan_cache_mode: Literal["auto", "force_generic_plan", "force_custom_plan"] = "force_generic_plan"
     echo: bool = False
 
 

@@ -58,3 +58,11 @@ async def test_a_read_can_hold_settings_for_several_statements(
     assert [kind for kind, _ in statements] == ["BEGIN", "SELECT", "WITH", "SELECT", "COMMIT"]
     assert [status for _, status in statements[:-1]] == [TransactionStatus.INTRANS] * 4
     assert statements[-1][1] == TransactionStatus.IDLE
+
+
+async def test_connections_keep_one_plan_per_prepared_statement(app: FastAPI) -> None:
+    """The API's connections start with plan_cache_mode=force_generic_plan (DatabaseSettings):
+    under "auto" the feed's prepared statement was planned again at every page."""
+    async with app.state.database.engine.connect() as connection:
+        shown = await connection.exec_driver_sql("SHOW plan_cache_mode")
+        assert shown.scalar_one() == "force_generic_plan"

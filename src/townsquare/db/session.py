@@ -47,7 +47,8 @@ class Database:
             hide_parameters=True,
             connect_args={
                 "connect_timeout": settings.connect_timeout,
-                "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+                "options": f"-c statement_timeout={settings.statement_timeout_ms}"
+                f" -c plan_cache_mode={settings.plan_cache_mode}",
                 "application_name": "townsquare-api",
             },
         )
