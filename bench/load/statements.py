@@ -2,7 +2,8 @@
 
 The app is created in this process against the benchmark database and asked each request
 through its ASGI interface; every statement it sends (with its parameters) is recorded at the
-SQLAlchemy engine, with whether it ran in autocommit mode. A request becomes one pgbench script:
+SQLAlchemy engine and at the hot reads (townsquare.db.hot, always in autocommit mode), with
+whether it ran in autocommit mode. A request becomes one pgbench script:
 the statements in order with their parameters as pgbench variables (bound, so `-M prepared`
 prepares them as psycopg does), between BEGIN and COMMIT when the app's session ran them in a
 transaction (psycopg sends those by itself, unseen by the engine), bare when it ran them in
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +76,11 @@ async def capture_async(
             autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
             seen.append(Captured(statement, dict(parameters), autocommit))
 
+        def record_hot(statement: str, parameters: Mapping[str, Any]) -> None:
+            seen.append(Captured(statement, dict(parameters), autocommit=True))  # townsquare.db.hot
+
         event.listen(engine, "before_cursor_execute", record)
+        app.state.database.hot.listeners.append(record_hot)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for name, pairs in requests.items():
@@ -91,6 +97,7 @@ async def capture_async(
                 if len(shapes) != 1:
                     raise CaptureError(f"{name}: the requests ran different statements; pgbench needs one shape")
         event.remove(engine, "before_cursor_execute", record)
+        app.state.database.hot.listeners.remove(record_hot)
     return results
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from tests.fixtures.accounts import make_account
 from tests.fixtures.content import post
+from tests.fixtures.queries import count_statements
 
 
 @pytest.fixture
@@ -33,11 +34,26 @@ async def test_reads_open_no_transaction(client: AsyncClient, statements: list[t
     alice = await make_account(client)
     await post(client, alice, "hello")  # in her own feed; no notification job runs meanwhile
     statements.clear()
-    response = await client.get("/feed", headers=alice.headers)
+    response = await client.get(f"/users/{alice.id}/posts", headers=alice.headers)
     assert response.status_code == 200
     assert len(response.json()["items"]) == 1
     # The token's session, then the page: two round trips, each its own transaction.
-    assert statements == [("SELECT", TransactionStatus.IDLE), ("WITH", TransactionStatus.IDLE)]
+    assert statements == [("SELECT", TransactionStatus.IDLE), ("SELECT", TransactionStatus.IDLE)]
+
+
+async def test_a_hot_read_is_one_round_trip(
+    app: FastAPI, client: AsyncClient, statements: list[tuple[str, TransactionStatus]]
+) -> None:
+    alice = await make_account(client)
+    await post(client, alice, "hello")
+    statements.clear()
+    with count_statements(app.state.database) as sent:
+        response = await client.get("/feed", headers=alice.headers)
+    assert len(response.json()["items"]) == 1
+    # The page, which checks the token's session itself (auth.gate), as a hot read in autocommit
+    # mode (tests/db/test_hot.py): nothing through a SQLAlchemy session.
+    assert statements == []
+    assert [statement.split()[0] for statement in sent] == ["WITH"]
 
 
 async def test_writes_are_one_transaction(client: AsyncClient, statements: list[tuple[str, TransactionStatus]]) -> None:

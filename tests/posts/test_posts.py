@@ -129,7 +129,7 @@ async def test_user_posts_page_costs_the_same_statements_at_any_size(client: Asy
         await post(client, alice, f"post {i}")
     counts = []
     for limit in (1, 10, 30):
-        with count_statements(app.state.database.engine) as statements:
+        with count_statements(app.state.database) as statements:
             response = await client.get(f"/users/{alice.id}/posts", params={"limit": limit}, headers=bob.headers)
         assert len(response.json()["items"]) == limit
         counts.append(len(statements))

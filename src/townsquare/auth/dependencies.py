@@ -15,7 +15,7 @@ from townsquare.auth import service
 from townsquare.auth.errors import InvalidToken
 from townsquare.auth.limits import LimitsDep
 from townsquare.auth.passwords import Passwords
-from townsquare.auth.tokens import InvalidAccessToken, TokenIssuer
+from townsquare.auth.tokens import AccessClaims, InvalidAccessToken, TokenIssuer
 from townsquare.db.session import SessionDep
 from townsquare.kit.rate_limits import enforce
 
@@ -64,15 +64,29 @@ async def _optional_viewer(
 
 async def viewer_of(session: AsyncSession, tokens: TokenIssuer, token: str) -> Viewer:
     """Who a native access token speaks for, while its session lives; InvalidToken otherwise."""
+    claims = _claims(tokens, token)
+    await service.authenticate(session, claims)
+    return _signed_in(claims)
+
+
+def _claims(tokens: TokenIssuer, token: str) -> AccessClaims:
     try:
-        claims = tokens.decode(token)
+        return tokens.decode(token)
     except InvalidAccessToken:
         # A token that was sent but is bad is an error even where none is needed.
         raise InvalidToken() from None
-    await service.authenticate(session, claims)
+
+
+def _signed_in(claims: AccessClaims) -> Viewer:
     # Every line logged for the rest of the request names its user (observability/requests.py).
     structlog.contextvars.bind_contextvars(user_id=str(claims.user_id))
     return Viewer(id=claims.user_id, session_id=claims.session_id, token_expires_at=claims.expires_at)
+
+
+async def _unchecked_viewer(tokens: TokensDep, token: Annotated[str | None, Depends(bearer)]) -> Viewer:
+    if token is None:
+        raise InvalidToken("This endpoint needs a bearer token.")
+    return _signed_in(_claims(tokens, token))
 
 
 async def _viewer_by_header_or_query(
@@ -113,5 +127,8 @@ CurrentViewer = Annotated[Viewer, Depends(_viewer)]
 # writes-per-user rate limit applies.
 Writer = Annotated[Viewer, Depends(_writer)]
 OptionalViewer = Annotated[Viewer | None, Depends(_optional_viewer)]
+# A validly signed token whose session is NOT checked yet: for a route whose one statement checks
+# it (auth.gate) and answers InvalidToken when it finds the session gone.
+UncheckedViewer = Annotated[Viewer, Depends(_unchecked_viewer)]
 # For event streams: browsers' EventSource cannot send an Authorization header.
 ViewerByHeaderOrQuery = Annotated[Viewer, Depends(_viewer_by_header_or_query)]

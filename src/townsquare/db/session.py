@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from townsquare.config import DatabaseSettings
+from townsquare.db.hot import HotReads
 from townsquare.kit.openapi import answers
 
 
@@ -59,6 +60,8 @@ class Database:
         self.read_sessions = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
         )
+        # The hottest pages' single statements, on the same pool (townsquare.db.hot).
+        self.hot = HotReads(self.engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -104,3 +107,13 @@ async def transaction_block(session: AsyncSession) -> AsyncIterator[None]:
 # scope="function": the commit happens before the response is sent, so a 2xx is never
 # answered for work that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+@answers(503)
+async def _hot_reads(request: Request) -> HotReads:
+    database: Database = request.app.state.database
+    return database.hot
+
+
+# For routes whose page is one statement (townsquare.db.hot): no session is opened.
+HotReadsDep = Annotated[HotReads, Depends(_hot_reads)]

@@ -8,9 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare import visibility
+from townsquare.auth import gate
 from townsquare.db.base import AnyRow
+from townsquare.db.hot import HotReads, statement
 from townsquare.db.ids import MAX_ID
-from townsquare.posts.repository import AUTHOR_COLUMNS
+from townsquare.posts.repository import AUTHOR_COLUMNS, PostRow
 
 # Someone who follows this many accounts gets their page from a walk over everyone's newest
 # posts (at most WALK of them), which is cheaper than visiting each account's posts...
@@ -77,7 +79,7 @@ WITH walked AS (
         LIMIT :rows
     )
 )
-{page_rows}ORDER BY post.id DESC
+{page_rows}{gate}ORDER BY post.id DESC
 """
 # townsquare.visibility: followed accounts hidden from or muted by the viewer give no posts.
 _VISIBLE = {
@@ -86,11 +88,18 @@ _VISIBLE = {
     "hidden_followed": visibility.hidden_sql("followed_id"),
     "muted_followed": visibility.muted_sql("followed_id"),
 }
-_FEED = text(_FEED_SQL.format(after="", page_rows=_PAGE_ROWS.format(author=""), **_VISIBLE))
+# A hot read (townsquare.db.hot); gated on the token's session (auth.gate) for the API, whose
+# request checks it in this statement, or not for the web client, which checked its cookie.
+_FEED = statement(_FEED_SQL.format(after="", page_rows=_PAGE_ROWS.format(author=""), gate="", **_VISIBLE))
+_FEED_GATED = statement(
+    _FEED_SQL.format(after="", page_rows=_PAGE_ROWS.format(author=""), gate=f"WHERE {gate.ALIVE}\n", **_VISIBLE)
+)
 # For clients that also page upwards (Mastodon's since_id) and show each author's profile with
 # the post: the same statement with a lower bound and the author's columns (AUTHOR_COLUMNS).
 _FEED_WITH_AUTHORS = text(
-    _FEED_SQL.format(after=" AND post.id > :after", page_rows=_PAGE_ROWS.format(author=AUTHOR_COLUMNS), **_VISIBLE)
+    _FEED_SQL.format(
+        after=" AND post.id > :after", page_rows=_PAGE_ROWS.format(author=AUTHOR_COLUMNS), gate="", **_VISIBLE
+    )
 )
 # The page just above `after`, oldest first (Mastodon's min_id): each author's oldest posts above it.
 _FEED_UP_SQL = """
@@ -127,10 +136,15 @@ def feed_params(viewer_id: int, *, before: int | None, limit: int) -> dict[str, 
     }
 
 
-async def feed(session: AsyncSession, viewer_id: int, *, before: int | None, limit: int) -> Sequence[AnyRow]:
+async def feed(
+    reads: HotReads, viewer_id: int, *, session_id: int | None, before: int | None, limit: int
+) -> list[PostRow]:
+    """`limit + 1` rows of the home feed below the id `before`, newest first; with `session_id`,
+    none unless that login session of the viewer lives (auth.gate)."""
     params = feed_params(viewer_id, before=before, limit=limit)
-    rows: Sequence[AnyRow] = (await session.execute(_FEED, params)).all()
-    return rows
+    if session_id is None:
+        return await reads.rows(_FEED, params, PostRow)
+    return await reads.rows(_FEED_GATED, {**params, "session": session_id}, PostRow)
 
 
 async def feed_with_authors(

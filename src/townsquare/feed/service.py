@@ -5,19 +5,29 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare.auth import gate
+from townsquare.auth.errors import InvalidToken
 from townsquare.db.base import AnyRow
+from townsquare.db.hot import HotReads
 from townsquare.feed import repository
 from townsquare.kit.pagination import page_of
 from townsquare.posts.schemas import post_json
 
 
 async def home_page(
-    session: AsyncSession, *, viewer_id: int, before: int | None, limit: int
+    reads: HotReads, *, viewer_id: int, before: int | None, limit: int, session_id: int | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Posts of everyone the viewer follows and their own, newest first, built on read: each
-    as its JSON (a PostView's)."""
-    rows = await repository.feed(session, viewer_id, before=before, limit=limit)
-    page, cursor = page_of(rows, limit, lambda row: int(row.id))
+    as its JSON (a PostView's). With `session_id` (a native access token's), the page's own
+    statement checks that the session lives, and InvalidToken says it does not."""
+    rows = await repository.feed(reads, viewer_id, session_id=session_id, before=before, limit=limit)
+    if (
+        not rows
+        and session_id is not None
+        and not await gate.session_alive(reads, user_id=viewer_id, session_id=session_id)
+    ):
+        raise InvalidToken()
+    page, cursor = page_of(rows, limit, lambda row: row.id)
     return [post_json(row) for row in page], cursor
 
 

@@ -7,7 +7,8 @@ liked it, in one statement, so a page of any size costs one query.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Result, Select, TextClause, exists, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +40,20 @@ def view(viewer_id: int | ColumnElement[int] | None) -> Select[*tuple[Any, ...]]
         Post.comment_count,
         liked.label("liked_by_me"),
     ).join(UserAccount, UserAccount.id == Post.author_id)
+
+
+class PostRow(NamedTuple):
+    """A row of the post view (`view`, `_VIEW_SQL`, the feed's page), as hot reads return it."""
+
+    id: int
+    author_id: int
+    username: str
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    like_count: int
+    comment_count: int
+    liked_by_me: bool | None
 
 
 # The view as fixed SQL, for the post page and a user's posts: a select built for every request

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from townsquare.db.ids import parse_id
-from townsquare.db.session import SessionDep
+from townsquare.db.session import HotReadsDep, SessionDep
 from townsquare.feed import service as feed_service
 from townsquare.interactions import service as interactions_service
 from townsquare.interactions.schemas import CommentWrite
@@ -38,11 +38,11 @@ COMMENTS_SHOWN = 100
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, session: SessionDep, web: MaybeSignedIn, cursor: str | None = None) -> Response:
+async def home(request: Request, reads: HotReadsDep, web: MaybeSignedIn, cursor: str | None = None) -> Response:
     if web is None:
         return page(request, "signin.html")
     posts, next_cursor = await feed_service.home_page(
-        session, viewer_id=web.viewer.id, before=before(cursor), limit=PAGE_SIZE
+        reads, viewer_id=web.viewer.id, before=before(cursor), limit=PAGE_SIZE
     )
     return page(request, "home.html", web=web, posts=posts, next_cursor=next_cursor, more=cursor is not None)
 
@@ -52,12 +52,14 @@ def _post_problem(content: str) -> str:
 
 
 @router.post("/compose", response_class=HTMLResponse)
-async def compose(request: Request, session: SessionDep, signed_in: Acting, content: TEXT = "") -> Response:
+async def compose(
+    request: Request, session: SessionDep, reads: HotReadsDep, signed_in: Acting, content: TEXT = ""
+) -> Response:
     try:
         body = PostWrite(content=content)
     except ValidationError:
         posts, next_cursor = await feed_service.home_page(
-            session, viewer_id=signed_in.viewer.id, before=None, limit=PAGE_SIZE
+            reads, viewer_id=signed_in.viewer.id, before=None, limit=PAGE_SIZE
         )
         return page(
             request,
