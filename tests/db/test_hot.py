@@ -58,19 +58,34 @@ async def test_rows_come_typed_from_one_autocommit_statement(settings: Settings,
         await database.dispose()
 
 
-async def test_a_feed_page_is_one_statement_that_checks_the_session(app: FastAPI, client: AsyncClient) -> None:
+async def test_hot_pages_check_the_session_in_their_statement(client: AsyncClient) -> None:
+    """The feed, the post page and a user's posts: one statement gated on the token's session.
+    Signed out (the token still validly signed, its session gone), a page with rows, an empty
+    one and one that names nothing all answer 401, as every other route does."""
     reader, author = await make_account(client), await make_account(client)
     await follow(client, reader, author)
-    await post(client, author, "hello")
+    made = await post(client, author, "hello")
     lonely = await make_account(client)
-    assert len((await client.get("/feed", headers=reader.headers)).json()["items"]) == 1
+    pages = {
+        "/feed": 200,
+        f"/posts/{made['id']}": 200,
+        f"/users/{author.id}/posts": 200,
+        f"/users/{lonely.id}/posts": 200,  # empty
+        "/posts/123456789": 404,
+        "/posts/not-an-id": 404,
+        "/users/not-an-id/posts": 404,
+    }
+    for path, status in pages.items():
+        answer = await client.get(path, headers=reader.headers)
+        assert answer.status_code == status, path
+    assert (await client.get(f"/posts/{made['id']}")).json()["content"] == "hello"  # anonymous
     assert (await client.get("/feed", headers=lonely.headers)).json()["items"] == []
-    # Signed out: the token is still validly signed, its session is gone. A page with rows and
-    # an empty one both answer 401, as every other route does.
     for account in (reader, lonely):
-        assert (await client.post("/auth/logout", headers=account.headers)).status_code in (200, 204)
-        refused = await client.get("/feed", headers=account.headers)
-        assert refused.status_code == 401
+        assert (await client.post("/auth/logout", headers=account.headers)).status_code == 204
+    assert (await client.get("/feed", headers=lonely.headers)).status_code == 401  # an empty feed
+    for path in pages:
+        refused = await client.get(path, headers=reader.headers)
+        assert refused.status_code == 401, path
         assert refused.headers["content-type"] == "application/problem+json"
 
 

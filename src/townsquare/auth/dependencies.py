@@ -83,10 +83,14 @@ def _signed_in(claims: AccessClaims) -> Viewer:
     return Viewer(id=claims.user_id, session_id=claims.session_id, token_expires_at=claims.expires_at)
 
 
-async def _unchecked_viewer(tokens: TokensDep, token: Annotated[str | None, Depends(bearer)]) -> Viewer:
-    if token is None:
+async def _optional_unchecked_viewer(tokens: TokensDep, token: Annotated[str | None, Depends(bearer)]) -> Viewer | None:
+    return None if token is None else _signed_in(_claims(tokens, token))
+
+
+async def _unchecked_viewer(viewer: Annotated[Viewer | None, Depends(_optional_unchecked_viewer)]) -> Viewer:
+    if viewer is None:
         raise InvalidToken("This endpoint needs a bearer token.")
-    return _signed_in(_claims(tokens, token))
+    return viewer
 
 
 async def _viewer_by_header_or_query(
@@ -130,5 +134,6 @@ OptionalViewer = Annotated[Viewer | None, Depends(_optional_viewer)]
 # A validly signed token whose session is NOT checked yet: for a route whose one statement checks
 # it (auth.gate) and answers InvalidToken when it finds the session gone.
 UncheckedViewer = Annotated[Viewer, Depends(_unchecked_viewer)]
+OptionalUncheckedViewer = Annotated[Viewer | None, Depends(_optional_unchecked_viewer)]
 # For event streams: browsers' EventSource cannot send an Authorization header.
 ViewerByHeaderOrQuery = Annotated[Viewer, Depends(_viewer_by_header_or_query)]

@@ -4,11 +4,12 @@ A request with a native access token is honoured while the token's login session
 (auth.service.authenticate). A page that is one statement (the home feed) checks that in the
 same statement instead of a round trip before it: its rows are gated on ALIVE, so a page with
 rows proves the session alive, and only an empty page needs `session_alive` to tell an empty
-page from a dead session. Parameters: `:session` (the token's session id), `:viewer` (its user).
+page from a dead session (`ensure_alive`). Parameters: `:session` (the token's session id), `:viewer` (its user).
 """
 
 from __future__ import annotations
 
+from townsquare.auth.errors import InvalidToken
 from townsquare.db.hot import HotReads, statement
 
 ALIVE_WHERE = (
@@ -27,3 +28,12 @@ async def session_alive(reads: HotReads, *, user_id: int, session_id: int) -> bo
     """Whether the user's login session exists and has not expired (as a hot read)."""
     (alive,) = await reads.rows(_ALIVE, {"session": session_id, "viewer": user_id}, _alive)
     return alive
+
+
+async def ensure_alive(reads: HotReads, *, user_id: int | None, session_id: int | None) -> None:
+    """InvalidToken (401) unless that session lives; nothing to check without one (an
+    anonymous request, or the web client's, whose cookie was checked before)."""
+    if user_id is None or session_id is None:
+        return
+    if not await session_alive(reads, user_id=user_id, session_id=session_id):
+        raise InvalidToken()

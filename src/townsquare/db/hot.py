@@ -66,7 +66,6 @@ class HotReads:
                 # As SQLAlchemy does on a disconnect (Connection._handle_dbapi_exception): drop
                 # this connection and every one the pool made before it.
                 self._engine.sync_engine.pool._invalidate(lent, error)
-                lent.invalidate(error)
             # SQLAlchemy's exception for it, which the error handlers answer (503 if lost).
             raise exc.DBAPIError.instance(sql, params, error, psycopg.Error, connection_invalidated=lost) from error
         finally:

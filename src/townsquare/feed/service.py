@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth import gate
-from townsquare.auth.errors import InvalidToken
 from townsquare.db.base import AnyRow
 from townsquare.db.hot import HotReads
 from townsquare.feed import repository
@@ -21,12 +20,8 @@ async def home_page(
     as its JSON (a PostView's). With `session_id` (a native access token's), the page's own
     statement checks that the session lives, and InvalidToken says it does not."""
     rows = await repository.feed(reads, viewer_id, session_id=session_id, before=before, limit=limit)
-    if (
-        not rows
-        and session_id is not None
-        and not await gate.session_alive(reads, user_id=viewer_id, session_id=session_id)
-    ):
-        raise InvalidToken()
+    if not rows:  # an empty page, or a session that ended?
+        await gate.ensure_alive(reads, user_id=viewer_id, session_id=session_id)
     page, cursor = page_of(rows, limit, lambda row: row.id)
     return [post_json(row) for row in page], cursor
 

@@ -14,7 +14,9 @@ from sqlalchemy import ColumnElement, Result, Select, TextClause, exists, litera
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare import visibility
+from townsquare.auth import gate
 from townsquare.db.base import AnyRow
+from townsquare.db.hot import HotReads, statement
 from townsquare.db.ids import MAX_ID
 from townsquare.interactions.models import PostLike
 from townsquare.posts.models import Post
@@ -69,22 +71,54 @@ _LIKED_BY_VIEWER = "EXISTS (SELECT FROM post_like WHERE post_like.post_id = post
 _NO_VIEWER = "CAST(NULL AS boolean)"
 
 
-def _view_sql(rest: str, *, author: str = "", timeline: bool = False) -> tuple[TextClause, TextClause]:
+def _view_sql(rest: str, *, author: str = "", timeline: bool = False, gated: bool = False) -> tuple[str, str]:
     """The view with `rest` (WHERE, ORDER BY ...): as seen by a viewer (`:viewer`), and without
     one; either way without the posts of accounts hidden from them (townsquare.visibility), and
-    for a `timeline` of everyone's posts, without those of accounts the viewer muted."""
+    for a `timeline` of everyone's posts, without those of accounts the viewer muted. `gated`:
+    the viewer's rows only while the token's session (`:session`) lives (auth.gate)."""
     assert rest.startswith("WHERE ")
 
     def visible(viewer: str | None) -> str:
         rule = f"NOT {visibility.hidden_sql('post.author_id', viewer)}"
         if timeline and viewer is not None:
             rule += f" AND NOT {visibility.muted_sql('post.author_id', viewer)}"
+        if gated and viewer is not None:
+            rule = f"{gate.ALIVE} AND {rule}"
         return rest.replace("WHERE ", f"WHERE {rule} AND ", 1)
 
     return (
-        text(_VIEW_SQL.format(liked_by_me=_LIKED_BY_VIEWER, author=author) + visible(":viewer")),
-        text(_VIEW_SQL.format(liked_by_me=_NO_VIEWER, author=author) + visible(None)),
+        _VIEW_SQL.format(liked_by_me=_LIKED_BY_VIEWER, author=author) + visible(":viewer"),
+        _VIEW_SQL.format(liked_by_me=_NO_VIEWER, author=author) + visible(None),
     )
+
+
+def _texts(pair: tuple[str, str]) -> tuple[TextClause, TextClause]:
+    as_viewer, anonymous = pair
+    return text(as_viewer), text(anonymous)
+
+
+class _Hot(NamedTuple):
+    """One view query as hot reads (townsquare.db.hot): anonymous, as a viewer whose sign-in was
+    checked before (the web client's), and as a token's viewer, gated on its session."""
+
+    anonymous: str
+    viewer: str
+    gated: str
+
+    @classmethod
+    def of(cls, rest: str) -> _Hot:
+        as_viewer, anonymous = _view_sql(rest)
+        gated, _ = _view_sql(rest, gated=True)
+        return cls(statement(anonymous), statement(as_viewer), statement(gated))
+
+    async def rows(
+        self, reads: HotReads, params: dict[str, Any], *, viewer_id: int | None, session_id: int | None
+    ) -> list[PostRow]:
+        if viewer_id is None:
+            return await reads.rows(self.anonymous, params, PostRow)
+        if session_id is None:
+            return await reads.rows(self.viewer, {**params, "viewer": viewer_id}, PostRow)
+        return await reads.rows(self.gated, {**params, "viewer": viewer_id, "session": session_id}, PostRow)
 
 
 # The author's profile, after the view's columns, for clients that show it with every post
@@ -94,8 +128,13 @@ AUTHOR_COLUMNS = """,
        user_account.followers_count AS author_followers_count,
        user_account.following_count AS author_following_count, user_account.posts_count AS author_posts_count"""
 
-_ONE = _view_sql("WHERE post.id = :post")
-_BY_AUTHOR = _view_sql("WHERE post.author_id = :author AND post.id < :before ORDER BY post.id DESC LIMIT :rows")
+_ONE = "WHERE post.id = :post"
+_BY_AUTHOR = "WHERE post.author_id = :author AND post.id < :before ORDER BY post.id DESC LIMIT :rows"
+_ONE_TEXT = _texts(_view_sql(_ONE))
+_BY_AUTHOR_TEXT = _texts(_view_sql(_BY_AUTHOR))
+# The post page and a user's posts, the API's most read pages after the feed.
+_ONE_HOT = _Hot.of(_ONE)
+_BY_AUTHOR_HOT = _Hot.of(_BY_AUTHOR)
 
 
 async def _run_view(
@@ -109,32 +148,53 @@ async def _run_view(
 
 
 async def get_view(session: AsyncSession, post_id: int, viewer_id: int | None) -> AnyRow | None:
-    row: AnyRow | None = (await _run_view(session, _ONE, {"post": post_id}, viewer_id)).one_or_none()
+    row: AnyRow | None = (await _run_view(session, _ONE_TEXT, {"post": post_id}, viewer_id)).one_or_none()
     return row
+
+
+async def hot_view(reads: HotReads, post_id: int, *, viewer_id: int | None, session_id: int | None) -> PostRow | None:
+    """The post as the viewer sees it, as a hot read; with `session_id`, none unless the
+    viewer's session lives (auth.gate)."""
+    rows = await _ONE_HOT.rows(reads, {"post": post_id}, viewer_id=viewer_id, session_id=session_id)
+    return rows[0] if rows else None
+
+
+def _author_params(author_id: int, before: int | None, limit: int) -> dict[str, Any]:
+    return {"author": author_id, "before": before or MAX_ID, "rows": limit + 1}
 
 
 async def author_posts(
     session: AsyncSession, author_id: int, *, viewer_id: int | None, before: int | None, limit: int
 ) -> Sequence[AnyRow]:
-    params = {"author": author_id, "before": before or MAX_ID, "rows": limit + 1}
-    rows: Sequence[AnyRow] = (await _run_view(session, _BY_AUTHOR, params, viewer_id)).all()
+    params = _author_params(author_id, before, limit)
+    rows: Sequence[AnyRow] = (await _run_view(session, _BY_AUTHOR_TEXT, params, viewer_id)).all()
     return rows
+
+
+async def hot_author_posts(
+    reads: HotReads, author_id: int, *, viewer_id: int | None, session_id: int | None, before: int | None, limit: int
+) -> list[PostRow]:
+    """`author_posts` as a hot read; with `session_id`, none unless the viewer's session lives."""
+    params = _author_params(author_id, before, limit)
+    return await _BY_AUTHOR_HOT.rows(reads, params, viewer_id=viewer_id, session_id=session_id)
 
 
 # Posts with their authors' profiles (AUTHOR_COLUMNS), between two ids, by one author or by
 # everyone: newest first, or oldest first (`_UP`) for a page just above the lower bound.
 _RANGE = "post.id < :before AND post.id > :after"
 _WITH_AUTHORS = {
-    (scope, upwards): _view_sql(
-        f"WHERE {'post.author_id = :author AND ' if scope == 'author' else ''}{_RANGE}"
-        f" ORDER BY post.id{'' if upwards else ' DESC'} LIMIT :rows",
-        author=AUTHOR_COLUMNS,
-        timeline=scope == "all",
+    (scope, upwards): _texts(
+        _view_sql(
+            f"WHERE {'post.author_id = :author AND ' if scope == 'author' else ''}{_RANGE}"
+            f" ORDER BY post.id{'' if upwards else ' DESC'} LIMIT :rows",
+            author=AUTHOR_COLUMNS,
+            timeline=scope == "all",
+        )
     )
     for scope in ("author", "all")
     for upwards in (False, True)
 }
-_BY_IDS_WITH_AUTHORS = _view_sql("WHERE post.id = ANY(:ids)", author=AUTHOR_COLUMNS)
+_BY_IDS_WITH_AUTHORS = _texts(_view_sql("WHERE post.id = ANY(:ids)", author=AUTHOR_COLUMNS))
 
 
 async def posts_with_authors(

@@ -1,7 +1,8 @@
 from fastapi import APIRouter, Response, status
 
-from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
-from townsquare.db.session import SessionDep
+from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalUncheckedViewer, Writer
+from townsquare.db.ids import parse_id
+from townsquare.db.session import HotReadsDep, SessionDep
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
@@ -26,9 +27,16 @@ async def create_post(body: PostWrite, session: SessionDep, viewer: Writer) -> P
 
 
 @router.get("/posts/{post_id}", openapi_extra=OPTIONAL_AUTH, response_model=PostView, responses=problem_docs(404))
-async def get_post(post_id: PostRef, session: SessionDep, viewer: OptionalViewer) -> Response:
+async def get_post(post_id: PostRef, reads: HotReadsDep, viewer: OptionalUncheckedViewer) -> Response:
     """A post; with a token it says whether you liked it."""
-    post = await service.get_post_json(session, post_id=post_id_of(post_id), viewer_id=viewer.id if viewer else None)
+    # One statement: the post, gated on the token's session (auth.gate). An id that cannot be
+    # one finds nothing (404, or 401 if the session ended, as on every route).
+    post = await service.post_page(
+        reads,
+        post_id=parse_id(post_id) or 0,
+        viewer_id=viewer.id if viewer else None,
+        session_id=viewer.session_id if viewer else None,
+    )
     return PreparedJSONResponse(post)
 
 
@@ -62,16 +70,20 @@ async def delete_post(post_id: PostRef, session: SessionDep, viewer: Writer) -> 
 )
 async def user_posts(
     user_id: UserRef,
+    reads: HotReadsDep,
     session: SessionDep,
-    viewer: OptionalViewer,
+    viewer: OptionalUncheckedViewer,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Response:
     """A user's posts, newest first."""
-    items, next_cursor = await service.author_page(
+    # One statement, gated on the token's session (auth.gate); `session` only for an empty page.
+    items, next_cursor = await service.user_posts_page(
+        reads,
         session,
-        author_id=resolve_user(user_id, viewer),
+        author_id=resolve_user(user_id, viewer) if user_id == "me" else parse_id(user_id) or 0,
         viewer_id=viewer.id if viewer else None,
+        session_id=viewer.session_id if viewer else None,
         before=decode_id_cursor(cursor),
         limit=limit,
     )

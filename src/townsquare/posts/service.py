@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from townsquare.auth import gate
 from townsquare.db.base import AnyRow
+from townsquare.db.hot import HotReads
 from townsquare.kit.pagination import page_of
 from townsquare.posts import repository
 from townsquare.posts.errors import AccountGone, NotPostAuthor, PostNotFound
@@ -33,6 +35,16 @@ async def get_post_json(session: AsyncSession, *, post_id: int, viewer_id: int |
     return post_json(await _view_row(session, post_id=post_id, viewer_id=viewer_id))
 
 
+async def post_page(reads: HotReads, *, post_id: int, viewer_id: int | None, session_id: int | None) -> dict[str, Any]:
+    """The post page's JSON, as a hot read; with `session_id` (a native token's), its statement
+    checks that the session lives (auth.gate)."""
+    row = await repository.hot_view(reads, post_id, viewer_id=viewer_id, session_id=session_id)
+    if row is None:  # no such post (or a hidden one), or a session that ended?
+        await gate.ensure_alive(reads, user_id=viewer_id, session_id=session_id)
+        raise PostNotFound()
+    return post_json(row)
+
+
 async def edit_post(session: AsyncSession, *, post_id: int, editor_id: int, content: str) -> PostView:
     await _check_author(session, post_id=post_id, user_id=editor_id)
     await repository.update_content(session, post_id=post_id, content=content)
@@ -52,6 +64,27 @@ async def author_page(
     if not rows:  # an empty page, or no such user (or one a block hides)?
         await users_service.ensure_visible(session, user_id=author_id, viewer_id=viewer_id)
     page, cursor = page_of(rows, limit, lambda row: int(row.id))
+    return [post_json(row) for row in page], cursor
+
+
+async def user_posts_page(
+    reads: HotReads,
+    session: AsyncSession,
+    *,
+    author_id: int,
+    viewer_id: int | None,
+    session_id: int | None,
+    before: int | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """`author_page` as a hot read, its statement checking the token's session (`session_id`)."""
+    rows = await repository.hot_author_posts(
+        reads, author_id, viewer_id=viewer_id, session_id=session_id, before=before, limit=limit
+    )
+    if not rows:  # an empty page, a session that ended, or no such user (or one a block hides)?
+        await gate.ensure_alive(reads, user_id=viewer_id, session_id=session_id)
+        await users_service.ensure_visible(session, user_id=author_id, viewer_id=viewer_id)
+    page, cursor = page_of(rows, limit, lambda row: row.id)
     return [post_json(row) for row in page], cursor
 
 
