@@ -75,10 +75,11 @@ METHOD = [
     "hardly depends on it; the mean think time is set from the target rate (70% of the peak) and corrected "
     "once after a {calibrate} s calibration run, then {measure} s are measured. The rate reached is reported "
     "beside the peak, never assumed. (wrk2, which paces by itself, is not packaged by Debian.)",
-    "Raw SQL: the statements the API runs for a feed page and a post page (authentication lookup included; "
-    "each on its own outside a transaction, as the API runs reads, or between BEGIN and COMMIT where the API "
-    "runs them in one) are captured "
-    "from the app at run time (SQLAlchemy's before_cursor_execute, one request per user) and replayed by "
+    "Raw SQL: the statements the API runs for a feed page and a post page (authentication lookup included, "
+    "as its own statement or folded into the page's; each on its own outside a transaction, as the API runs "
+    "reads, or between BEGIN and COMMIT where the API runs them in one) are captured "
+    "from the app at run time (SQLAlchemy's before_cursor_execute and the hot reads' listeners, townsquare.db.hot; "
+    "one request per user) and replayed by "
     "pgbench -M prepared with the same parameters, the same users and posts as the API's load, and as many "
     "client connections as the API's pools (workers x pool size).",
     "API: `townsquare run --workers N` (uvicorn, uvloop, httptools), TOWNSQUARE_ENVIRONMENT=production, "
@@ -233,7 +234,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         profiles: dict[str, Any] = {}
         phase = time.monotonic()
         with ApiServer("uvicorn", workers=args.workers, env=env, work=work, dev_tools=dev_tools) as api:
-            print(f"uvicorn ({args.workers} workers) on {api.base_url}", flush=True)
+            print(f"uvicorn ({args.workers} workers) on {api.base_url}; started in {api.startup}", flush=True)
+            results["startup"] = api.startup
             for name in (name for name in READS if name in data):
                 scenarios[name] = measure(name, data[name], api, wrk_binary, durations, prepared.name).as_dict()
             if dev_tools is not None and not args.no_profile:

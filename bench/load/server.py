@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -11,10 +12,16 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+import procrastinate
+import psycopg
+
 from load import procs
+from townsquare.db.session import libpq_url
+from townsquare.notifications.service import DELIVER
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -99,18 +106,43 @@ class ApiServer:
         self.argv = argv
         self.process: Process | None = None
         self.job_worker: Process | None = None
+        self.startup: dict[str, float | None] = {}
 
     def __enter__(self) -> ApiServer:
+        url = self.env["DATABASE_URL"]
+        probe = _queue_probe_job(url)
+        started = time.monotonic()
         self.process = Process(self.kind, self.argv, self.env, self.log)
         self.job_worker = Process(
             "worker", [str(VENV_BIN / "townsquare"), "worker"], self.env, self.log.with_suffix(".worker.log")
         )
         try:
+            self.startup = self._time_startup(url, probe, started, timeout=90)
             self._wait_ready(timeout=90)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _time_startup(self, url: str, probe: int, started: float, *, timeout: float) -> dict[str, float | None]:
+        """Seconds from start (both processes started together, as a deployment does) until
+        the API's first 200 on /readyz and until the job worker has run the job queued before
+        it started (measured to 20 ms)."""
+        ready = first_job = None
+        deadline = started + timeout
+        with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+            while (ready is None or first_job is None) and time.monotonic() < deadline:
+                if ready is None and _answers(f"{self.base_url}/readyz"):
+                    ready = time.monotonic() - started
+                if (
+                    first_job is None
+                    and not connection.execute(
+                        "SELECT 1 FROM procrastinate_jobs WHERE id = %s AND status IN ('todo', 'doing')", (probe,)
+                    ).fetchone()
+                ):
+                    first_job = time.monotonic() - started
+                time.sleep(0.02)
+        return {"api_ready_seconds": _round(ready), "worker_first_job_seconds": _round(first_job)}
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
@@ -157,3 +189,29 @@ class ApiServer:
         for pid in self.serving_processes():
             memory[f"worker {pid}"] = procs.rss_mib(pid)
         return memory
+
+
+def _round(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 2)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as answer:  # noqa: S310
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _queue_probe_job(url: str) -> int:
+    """A job for the worker to take when it starts: a follow's notification for an account that
+    does not exist, which stores nothing."""
+
+    async def defer() -> int:
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq_url(url)))
+        async with app.open_async():
+            at = datetime.now(UTC).isoformat()
+            job_id: int = await app.configure_task(DELIVER).defer_async(type="follow", actor_id=0, target_id=0, at=at)
+            return job_id
+
+    return asyncio.run(defer())

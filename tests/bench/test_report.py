@@ -105,9 +105,16 @@ def results() -> dict[str, Any]:
                 "search-posts": scenario(
                     "search-posts", wrk_run(0.5, p50=9000.0, p99=9900.0), None, 0.4, note="too slow to pace"
                 ),
+                "post": scenario(
+                    "post",
+                    wrk_run(1000.0, p50=5.0, p99=9.0, cpu={"api": 12.5, "postgres": 5.0}),
+                    None,
+                    700.0,
+                ),
             }
         },
         "ratios": {"feed-typical": {"label": "feed, typical user", "api_rps": 1000.0, "sql_tps": 2000.0, "ratio": 0.5}},
+        "startup": {"api_ready_seconds": 1.5, "worker_first_job_seconds": 1.01},
         "memory": {
             "uvicorn": {"supervisor 1": 300.0, "worker 2": 143.1, "worker 3": None},
             # 240 MiB is about 251.7 MB: over a 250 MB limit.
@@ -131,8 +138,16 @@ def results() -> dict[str, Any]:
     }
 
 
+def _with_issue_20_ratios(given: dict[str, Any]) -> dict[str, Any]:
+    given["ratios"] = {
+        "feed-typical": {"label": "feed, typical user", "api_rps": 1200.0, "sql_tps": 2000.0, "ratio": 0.6},
+        "feed-heavy": {"label": "feed, following 2,000+", "api_rps": 59.0, "sql_tps": 100.0, "ratio": 0.59},
+    }
+    return given
+
+
 def test_targets_are_met_strictly_under_their_limits() -> None:
-    rows = {row["target"]: (row["value"], row["met"]) for row in report.targets(results())}
+    rows = {row["target"]: (row["value"], row["met"]) for row in report.targets(_with_issue_20_ratios(results()))}
 
     assert rows == {
         "feed-typical: p99 at ~70% load < 25 ms": (20.0, True),
@@ -142,7 +157,15 @@ def test_targets_are_met_strictly_under_their_limits() -> None:
         "search-posts: p99 at ~70% load < 50 ms": (None, False),
         # At the limit is not under it.
         "search-users: p99 at ~70% load < 50 ms": (50.0, False),
-        "feed (typical): API / raw SQL throughput >= 0.5": (0.5, True),
+        # At the minimum is enough; short of it is not.
+        "feed (typical): API / raw SQL throughput >= 0.6": (0.6, True),
+        "feed (following 2,000+): API / raw SQL throughput >= 0.6": (0.59, False),
+        "post page: API / raw SQL throughput >= 0.15": (None, False),  # not run
+        # CPU per request: 12.5% of 4 cores for 10 s over 10,000 requests is 0.5 ms.
+        "post page: API CPU per request <= 0.5 ms": (0.5, True),
+        "a user's posts: API CPU per request <= 0.5 ms": (None, False),
+        "townsquare run: /readyz answers within 2 s of start": (1.5, True),
+        "townsquare worker: its first job done within 1 s of start": (1.01, False),
         # Only the workers count, not the supervisor; a worker that was gone is no figure.
         "uvicorn: each API process < 250 MB RSS after the run": (143.1, True),
         "granian: each API process < 250 MB RSS after the run": (240.0, False),
@@ -151,8 +174,9 @@ def test_targets_are_met_strictly_under_their_limits() -> None:
 
 
 def test_targets_of_a_run_of_only_some_scenarios() -> None:
-    given = results()
-    del given["api"]["scenarios"]["feed-typical"], given["ratios"], given["memory"]
+    given = _with_issue_20_ratios(results())
+    del given["api"]["scenarios"]["feed-typical"], given["ratios"]["feed-typical"], given["memory"]
+    del given["startup"]
 
     rows = {row["target"]: (row["value"], row["met"]) for row in report.targets(given)}
 
@@ -162,7 +186,13 @@ def test_targets_of_a_run_of_only_some_scenarios() -> None:
         "feed-heavy: p99 at ~70% load < 100 ms": (150.0, False),
         "search-posts: p99 at ~70% load < 50 ms": (None, False),
         "search-users: p99 at ~70% load < 50 ms": (50.0, False),
-        "feed (typical): API / raw SQL throughput >= 0.5": (None, False),
+        "feed (typical): API / raw SQL throughput >= 0.6": (None, False),
+        "feed (following 2,000+): API / raw SQL throughput >= 0.6": (0.59, False),
+        "post page: API / raw SQL throughput >= 0.15": (None, False),
+        "post page: API CPU per request <= 0.5 ms": (0.5, True),
+        "a user's posts: API CPU per request <= 0.5 ms": (None, False),
+        "townsquare run: /readyz answers within 2 s of start": (None, False),
+        "townsquare worker: its first job done within 1 s of start": (None, False),
     }
 
 

@@ -10,7 +10,7 @@ query's own NamedTuple.
 
 A lost connection is handled as SQLAlchemy handles one: the connection and every one the pool
 opened before it are dropped (the server went away: they are dead too), and the request is
-answered 503 by the same handler (a `sqlalchemy.exc.OperationalError` with
+answered 503 by the same handler (SQLAlchemy's own exception for the error, with
 `connection_invalidated`). Writes, migrations and everything else stay on SQLAlchemy.
 """
 
@@ -72,3 +72,8 @@ class HotReads:
             if lent.is_valid and not connection.broken:
                 await connection.set_autocommit(False)
             await greenlet_spawn(lent.close)  # back to the pool (closed, if invalidated)
+
+    async def value(self, sql: str, params: Mapping[str, Any]) -> Any:
+        """The one value of a statement that returns one row of one column."""
+        ((found,),) = await self.rows(sql, params, lambda *columns: columns)
+        return found

@@ -71,16 +71,14 @@ async def delete_post(post_id: PostRef, session: SessionDep, viewer: Writer) -> 
 async def user_posts(
     user_id: UserRef,
     reads: HotReadsDep,
-    session: SessionDep,
     viewer: OptionalUncheckedViewer,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Response:
     """A user's posts, newest first."""
-    # One statement, gated on the token's session (auth.gate); `session` only for an empty page.
+    # One statement, gated on the token's session (auth.gate).
     items, next_cursor = await service.user_posts_page(
         reads,
-        session,
         author_id=resolve_user(user_id, viewer) if user_id == "me" else parse_id(user_id) or 0,
         viewer_id=viewer.id if viewer else None,
         session_id=viewer.session_id if viewer else None,

@@ -69,7 +69,6 @@ async def author_page(
 
 async def user_posts_page(
     reads: HotReads,
-    session: AsyncSession,
     *,
     author_id: int,
     viewer_id: int | None,
@@ -83,7 +82,7 @@ async def user_posts_page(
     )
     if not rows:  # an empty page, a session that ended, or no such user (or one a block hides)?
         await gate.ensure_alive(reads, user_id=viewer_id, session_id=session_id)
-        await users_service.ensure_visible(session, user_id=author_id, viewer_id=viewer_id)
+        await users_service.ensure_visible_hot(reads, user_id=author_id, viewer_id=viewer_id)
     page, cursor = page_of(rows, limit, lambda row: row.id)
     return [post_json(row) for row in page], cursor
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare import visibility
+from townsquare.db.hot import HotReads, statement
 from townsquare.users.models import Follow, UserAccount
 
 EMAIL_INDEX = "uq_user_account_lower_email"
@@ -24,6 +25,19 @@ def violated_constraint(error: IntegrityError) -> str | None:
 
 async def get(session: AsyncSession, user_id: int) -> UserAccount | None:
     return await session.get(UserAccount, user_id)
+
+
+# Whether an account exists and is not hidden from the viewer (townsquare.visibility), as a
+# hot read: for a hot page that found nothing, to tell "no such account" from "nothing yet".
+_VISIBLE_SQL = "SELECT EXISTS (SELECT FROM user_account WHERE id = :account) AND NOT {hidden} AS visible"
+_VISIBLE = statement(_VISIBLE_SQL.format(hidden=visibility.hidden_sql(":account", ":viewer")))
+_VISIBLE_ANONYMOUS = statement(_VISIBLE_SQL.format(hidden=visibility.hidden_sql(":account", None)))
+
+
+async def hot_visible(reads: HotReads, account_id: int, *, viewer_id: int | None) -> bool:
+    if viewer_id is None:
+        return bool(await reads.value(_VISIBLE_ANONYMOUS, {"account": account_id}))
+    return bool(await reads.value(_VISIBLE, {"account": account_id, "viewer": viewer_id}))
 
 
 async def username(session: AsyncSession, user_id: int) -> str | None:
@@ -202,8 +216,8 @@ _UNCOUNT_FOLLOWS = (
 
 async def uncount_follows(session: AsyncSession, user_id: int) -> None:
     """Take a leaving user's follows off everyone else's counters."""
-    for statement in _UNCOUNT_FOLLOWS:
-        await session.execute(statement, {"user": user_id})
+    for uncount in _UNCOUNT_FOLLOWS:
+        await session.execute(uncount, {"user": user_id})
 
 
 async def delete_user(session: AsyncSession, user_id: int) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare import visibility
+from townsquare.db.hot import HotReads
 from townsquare.kit.pagination import page_of
 from townsquare.notifications import service as notifications
 from townsquare.notifications.service import Deferrer
@@ -136,6 +137,12 @@ async def ensure_visible(session: AsyncSession, *, user_id: int, viewer_id: int 
     """UserNotFound unless the user exists and is not hidden from the viewer (townsquare.visibility)."""
     user = await repository.get(session, user_id)
     if user is None or await _hidden(session, user, viewer_id):
+        raise UserNotFound()
+
+
+async def ensure_visible_hot(reads: HotReads, *, user_id: int, viewer_id: int | None) -> None:
+    """`ensure_visible` as a hot read (townsquare.db.hot), for hot pages that found nothing."""
+    if not await repository.hot_visible(reads, user_id, viewer_id=viewer_id):
         raise UserNotFound()
 
 
