@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import Any
 
 import pydantic_core
 import pytest
 
 from townsquare.kit.schemas import format_timestamp
+from townsquare.posts.repository import PostRow
 from townsquare.posts.schemas import PostView, post_json, post_view
-
-
-class ViewRow(NamedTuple):
-    """A row of the post view query: its columns, in its order."""
-
-    id: int
-    author_id: int
-    username: str
-    content: str
-    created_at: datetime
-    updated_at: datetime
-    like_count: int
-    comment_count: int
-    liked_by_me: bool | None
-
 
 CREATED = datetime(2026, 11, 23, 10, 15, 30, 123456, tzinfo=UTC)
 ROWS = [
-    ViewRow(170399012345678, 42, "alice", "hello", CREATED, CREATED, 0, 0, None),
-    ViewRow(2**63 - 1, 2**62, "bob_2", "liked", CREATED, CREATED + timedelta(minutes=3), 7, 2, True),
-    ViewRow(1, 2, "carol", "not liked", CREATED, CREATED, 1, 0, False),
+    PostRow(170399012345678, 42, "alice", "hello", CREATED, CREATED, 0, 0, None),
+    PostRow(2**63 - 1, 2**62, "bob_2", "liked", CREATED, CREATED + timedelta(minutes=3), 7, 2, True),
+    PostRow(1, 2, "carol", "not liked", CREATED, CREATED, 1, 0, False),
     # Another zone than UTC (the database session's may be any); a microsecond short of a second.
-    ViewRow(
+    PostRow(
         5,
         6,
         "dave",
@@ -47,7 +33,7 @@ ROWS = [
 
 
 @pytest.mark.parametrize("row", ROWS)
-def test_post_json_is_what_the_model_serializes_to(row: ViewRow) -> None:
+def test_post_json_is_what_the_model_serializes_to(row: PostRow) -> None:
     assert pydantic_core.to_json(post_json(row)) == post_view(row).model_dump_json().encode()
 
 

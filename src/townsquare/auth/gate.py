@@ -20,14 +20,9 @@ ALIVE = f"EXISTS (SELECT FROM refresh_session WHERE {ALIVE_WHERE})"
 _ALIVE = statement(f"SELECT {ALIVE} AS alive")
 
 
-def _alive(alive: bool) -> bool:
-    return alive
-
-
 async def session_alive(reads: HotReads, *, user_id: int, session_id: int) -> bool:
     """Whether the user's login session exists and has not expired (as a hot read)."""
-    (alive,) = await reads.rows(_ALIVE, {"session": session_id, "viewer": user_id}, _alive)
-    return alive
+    return bool(await reads.value(_ALIVE, {"session": session_id, "viewer": user_id}))
 
 
 async def ensure_alive(reads: HotReads, *, user_id: int | None, session_id: int | None) -> None:
