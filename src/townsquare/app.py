@@ -22,11 +22,13 @@ from townsquare.auth.tokens import TokenIssuer
 from townsquare.config import Settings, get_settings
 from townsquare.db import outage
 from townsquare.db.session import Database, libpq_url
+from townsquare.feed.router import HOT_ROUTES as FEED_HOT_ROUTES
 from townsquare.feed.router import router as feed_router
 from townsquare.interactions.router import router as interactions_router
 from townsquare.kit.body_limit import RejectLargeBodies
 from townsquare.kit.errors import install_error_handlers
 from townsquare.kit.headers import SecurityHeaders
+from townsquare.kit.hot_routes import HotRoutes
 from townsquare.kit.openapi import with_problem_media_type
 from townsquare.kit.signals import on_exit_signals
 from townsquare.mastodon import router as mastodon
@@ -35,6 +37,7 @@ from townsquare.notifications.router import router as notifications_router
 from townsquare.observability import metrics
 from townsquare.observability.logs import configure_logging
 from townsquare.observability.requests import add_request_telemetry
+from townsquare.posts.router import HOT_ROUTES as POSTS_HOT_ROUTES
 from townsquare.posts.router import router as posts_router
 from townsquare.safety.moderation import router as moderation_router
 from townsquare.safety.router import router as safety_router
@@ -102,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = TokenIssuer(settings.auth, settings.jwt_secret())
     app.state.limits = Limits.from_settings(settings)
     install_error_handlers(app)
+    if settings.server.hot_routes:  # innermost: every middleware below wraps them too
+        app.add_middleware(HotRoutes, routes=[*FEED_HOT_ROUTES, *POSTS_HOT_ROUTES])
     app.add_middleware(RejectLargeBodies, max_bytes=settings.server.max_body_bytes)
     if settings.server.cors_origins:
         app.add_middleware(

@@ -56,6 +56,9 @@ class ServerSettings(BaseModel):
     # (compose's `migrate`): an old process restarting during an upgrade would otherwise
     # find the database ahead of its own migrations and refuse to start.
     migrate_on_start: bool = True
+    # The busiest GET pages (feed, post page, a user's posts) answered past FastAPI's routing
+    # and dependency solving (kit/hot_routes.py); off, FastAPI's routes answer them, the same bytes.
+    hot_routes: bool = True
 
     @model_validator(mode="after")
     def _certificate_with_its_key(self) -> Self:

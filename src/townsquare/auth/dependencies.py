@@ -17,6 +17,7 @@ from townsquare.auth.limits import LimitsDep
 from townsquare.auth.passwords import Passwords
 from townsquare.auth.tokens import AccessClaims, InvalidAccessToken, TokenIssuer
 from townsquare.db.session import SessionDep
+from townsquare.kit.hot_routes import HotRequest, NotPlain
 from townsquare.kit.rate_limits import enforce
 
 # auto_error=False: a missing token is answered by our own 401 problem, not FastAPI's.
@@ -85,6 +86,19 @@ def _signed_in(claims: AccessClaims) -> Viewer:
 
 async def _optional_unchecked_viewer(tokens: TokensDep, token: Annotated[str | None, Depends(bearer)]) -> Viewer | None:
     return None if token is None else _signed_in(_claims(tokens, token))
+
+
+def hot_unchecked_viewer(request: HotRequest) -> Viewer | None:
+    """`OptionalUncheckedViewer` for a hot route (kit.hot_routes): None without a token;
+    NotPlain for a token FastAPI's route refuses (it says why)."""
+    token = request.bearer_token()
+    if token is None:
+        return None
+    tokens: TokenIssuer = request.app.state.tokens
+    try:
+        return _signed_in(tokens.decode(token))
+    except InvalidAccessToken:
+        raise NotPlain() from None
 
 
 async def _unchecked_viewer(viewer: Annotated[Viewer | None, Depends(_optional_unchecked_viewer)]) -> Viewer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request
@@ -109,10 +109,15 @@ async def transaction_block(session: AsyncSession) -> AsyncIterator[None]:
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 
+def hot_reads_of(app: Any) -> HotReads:
+    """The app's hot reads (for a hot route, kit.hot_routes, which has no dependencies)."""
+    database: Database = app.state.database
+    return database.hot
+
+
 @answers(503)
 async def _hot_reads(request: Request) -> HotReads:
-    database: Database = request.app.state.database
-    return database.hot
+    return hot_reads_of(request.app)
 
 
 # For routes whose page is one statement (townsquare.db.hot): no session is opened.

@@ -12,6 +12,7 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from townsquare.kit.errors import InvalidRequest
+from townsquare.kit.hot_routes import HotRequest, NotPlain
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -67,6 +68,24 @@ def decode_id_cursor(cursor: str | None) -> int | None:
     if not 0 < last_id < 2**63:
         raise InvalidCursor()
     return last_id
+
+
+def plain_limit(request: HotRequest) -> int:
+    """`Limit` as a hot route reads it: absent, or a plain number from 1 to MAX_LIMIT."""
+    raw = request.query("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and raw[0] != "0") or int(raw) > MAX_LIMIT:
+        raise NotPlain()
+    return int(raw)
+
+
+def plain_cursor(request: HotRequest) -> str | None:
+    """`CursorParam` as a hot route reads it: absent, or at most 200 characters."""
+    raw = request.query("cursor")
+    if raw is not None and len(raw) > 200:
+        raise NotPlain()
+    return raw
 
 
 def page_of(

@@ -11,7 +11,6 @@ import inspect
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
 
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
@@ -19,6 +18,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from townsquare.kit.hot_routes import flat_routes
 from townsquare.observability.metrics import REQUEST_SECONDS
 
 log = structlog.stdlib.get_logger("townsquare.request")
@@ -42,7 +42,7 @@ def route_template(scope: Scope) -> str:
         return UNMATCHED
     routes = _ROUTES.get(id(app))
     if routes is None:
-        routes = _ROUTES[id(app)] = list(_flat(app.router.routes))
+        routes = _ROUTES[id(app)] = list(flat_routes(app.router.routes))
     for route in routes:
         if route.matches(scope)[0] is Match.FULL:
             return str(getattr(route, "path", UNMATCHED))
@@ -50,16 +50,6 @@ def route_template(scope: Scope) -> str:
 
 
 _ROUTES: dict[int, list[BaseRoute]] = {}
-
-
-def _flat(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
-    # FastAPI keeps an included router as one route of the app; its own routes are inside.
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _flat(included.routes)
-        else:
-            yield route
 
 
 class StrayRequests:

@@ -1,11 +1,21 @@
 from fastapi import APIRouter, Response, status
 
-from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalUncheckedViewer, Writer
+from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalUncheckedViewer, Viewer, Writer, hot_unchecked_viewer
+from townsquare.db.hot import HotReads
 from townsquare.db.ids import parse_id
-from townsquare.db.session import HotReadsDep, SessionDep
+from townsquare.db.session import HotReadsDep, SessionDep, hot_reads_of
 from townsquare.kit.errors import problem_docs
+from townsquare.kit.hot_routes import HotRequest, HotRoute, NotPlain
 from townsquare.kit.openapi import DocumentedRoute
-from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
+from townsquare.kit.pagination import (
+    DEFAULT_LIMIT,
+    CursorParam,
+    Limit,
+    Page,
+    decode_id_cursor,
+    plain_cursor,
+    plain_limit,
+)
 from townsquare.kit.responses import PreparedJSONResponse
 from townsquare.posts import service
 from townsquare.posts.dependencies import PostRef, post_id_of
@@ -29,6 +39,10 @@ async def create_post(body: PostWrite, session: SessionDep, viewer: Writer) -> P
 @router.get("/posts/{post_id}", openapi_extra=OPTIONAL_AUTH, response_model=PostView, responses=problem_docs(404))
 async def get_post(post_id: PostRef, reads: HotReadsDep, viewer: OptionalUncheckedViewer) -> Response:
     """A post; with a token it says whether you liked it."""
+    return await _post_page(reads, post_id, viewer)
+
+
+async def _post_page(reads: HotReads, post_id: str, viewer: Viewer | None) -> Response:
     # One statement: the post, gated on the token's session (auth.gate). An id that cannot be
     # one finds nothing (404, or 401 if the session ended, as on every route).
     post = await service.post_page(
@@ -38,6 +52,19 @@ async def get_post(post_id: PostRef, reads: HotReadsDep, viewer: OptionalUncheck
         session_id=viewer.session_id if viewer else None,
     )
     return PreparedJSONResponse(post)
+
+
+async def _hot_post_page(request: HotRequest) -> Response:
+    post_id = _plain_ref(request, "post_id")
+    return await _post_page(hot_reads_of(request.app), post_id, hot_unchecked_viewer(request))
+
+
+def _plain_ref(request: HotRequest, name: str) -> str:
+    # PostRef and UserRef: at most 20 characters.
+    ref = request.path_params[name]
+    if len(ref) > 20:
+        raise NotPlain()
+    return ref
 
 
 @router.put(
@@ -76,6 +103,19 @@ async def user_posts(
     cursor: CursorParam = None,
 ) -> Response:
     """A user's posts, newest first."""
+    return await _user_posts(reads, user_id, viewer, cursor=cursor, limit=limit)
+
+
+async def _hot_user_posts(request: HotRequest) -> Response:
+    user_id = _plain_ref(request, "user_id")
+    viewer = hot_unchecked_viewer(request)
+    limit = plain_limit(request)
+    return await _user_posts(hot_reads_of(request.app), user_id, viewer, cursor=plain_cursor(request), limit=limit)
+
+
+async def _user_posts(
+    reads: HotReads, user_id: str, viewer: Viewer | None, *, cursor: str | None, limit: int
+) -> Response:
     # One statement, gated on the token's session (auth.gate).
     items, next_cursor = await service.user_posts_page(
         reads,
@@ -86,3 +126,6 @@ async def user_posts(
         limit=limit,
     )
     return PreparedJSONResponse({"items": items, "next_cursor": next_cursor})
+
+
+HOT_ROUTES = (HotRoute("/posts/{post_id}", _hot_post_page), HotRoute("/users/{user_id}/posts", _hot_user_posts))
