@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.config import DatabaseSettings
 from townsquare.db.migrate import upgrade
-from townsquare.db.session import Database, libpq_url
+from townsquare.db.session import Database
+from townsquare.db.urls import libpq_url
 from townsquare.search import repository
 
 # Run one by one (autocommit). The posts' GIN index is built after the load, not row by row.

@@ -22,7 +22,7 @@ import psycopg
 from load.fixtures import Minter
 from load.statements import capture
 
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 
 VIEWER = """
 SELECT m.muter_id, count(*) AS mutes FROM user_mute m

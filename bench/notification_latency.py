@@ -29,7 +29,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 
 
 def free_port() -> int:

@@ -21,6 +21,7 @@ without it an embedded PostgreSQL of the benchmark's own is started in `.data/be
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -131,6 +132,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     phases: dict[str, float] = {}
     notes: list[str] = []
     settings = get_settings()
+    # As an installed release starts (the Docker image's modules are compiled at build): the
+    # project's own modules are installed editable, and PYTHONDONTWRITEBYTECODE may be set.
+    compileall.compile_dir(REPO / "src", quiet=1)
     wrk_binary, pgbench_binary = tools.wrk(), tools.pgbench()
     dev_tools = tools.dev_tools(REPO)
     if dev_tools is None:

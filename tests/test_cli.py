@@ -12,7 +12,7 @@ import psycopg
 
 from tests.fixtures.database import fresh_database
 from tests.fixtures.processes import free_port, refusal, serving
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 from townsquare.observability.logs import redact_query
 
 

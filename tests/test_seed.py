@@ -27,7 +27,7 @@ from tests.fixtures.processes import refusal
 from townsquare.auth.passwords import Passwords
 from townsquare.config import Settings
 from townsquare.db.ids import ID_EPOCH_MS
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 from townsquare.seed import DatabaseNotEmpty, SeedReport, seed
 
 DEMO_PASSWORD = "demo password for tests"

@@ -26,7 +26,7 @@ from tests.fixtures.processes import refusal
 from townsquare.cli import parser
 from townsquare.config import Settings
 from townsquare.db.ids import ID_EPOCH_MS
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 from townsquare.seed import bulk
 
 TINY = bulk.PRESETS["tiny"]

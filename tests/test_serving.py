@@ -21,7 +21,7 @@ import trustme
 from tests.fixtures.accounts import PASSWORD
 from tests.fixtures.database import fresh_database
 from tests.fixtures.processes import free_port
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from townsquare.config import AuthSettings
 from townsquare.db.migrate import upgrade
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 from townsquare.seed import bulk
 from townsquare.worker.queue import HOUSEKEEPING_TASKS
 

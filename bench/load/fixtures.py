@@ -22,7 +22,7 @@ import psycopg
 
 from townsquare.auth.tokens import TokenIssuer
 from townsquare.config import AuthSettings
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 
 # The same users (and posts) in the API's load and in pgbench's scripts: pgbench takes at
 # most 128 script files, one per user here.

@@ -20,7 +20,7 @@ import procrastinate
 import psycopg
 
 from load import procs
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 from townsquare.notifications.service import DELIVER
 
 VENV_BIN = Path(sys.executable).parent

@@ -21,7 +21,8 @@ from townsquare.auth.router import router as auth_router
 from townsquare.auth.tokens import TokenIssuer
 from townsquare.config import Settings, get_settings
 from townsquare.db import outage
-from townsquare.db.session import Database, libpq_url
+from townsquare.db.session import Database
+from townsquare.db.urls import libpq_url
 from townsquare.feed.router import HOT_ROUTES as FEED_HOT_ROUTES
 from townsquare.feed.router import router as feed_router
 from townsquare.interactions.router import router as interactions_router

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from load import database
 
 from townsquare.config import Settings
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 
 JOBS = """
 INSERT INTO procrastinate_jobs (queue_name, task_name, status, attempts, scheduled_at) VALUES

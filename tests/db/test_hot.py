@@ -18,7 +18,8 @@ from tests.fixtures.accounts import make_account
 from tests.fixtures.content import follow, post
 from townsquare.config import Settings
 from townsquare.db.hot import statement
-from townsquare.db.session import Database, libpq_url
+from townsquare.db.session import Database
+from townsquare.db.urls import libpq_url
 
 
 def test_statements_take_sqlalchemys_parameters_in_psycopgs_form() -> None:

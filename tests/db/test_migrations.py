@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from tests.fixtures.database import fresh_database
 from tests.fixtures.processes import stop, townsquare
 from townsquare.db import migrate
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 
 
 def test_migrations_upgrade_downgrade_and_match_the_models(server_url: str) -> None:

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from tests.fixtures.database import with_options
-from townsquare.db.session import async_url, libpq_url
+from townsquare.db.urls import async_url, libpq_url
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ import pytest
 from tests.fixtures.database import fresh_database
 from tests.fixtures.processes import free_port, refusal, stop, townsquare, wait_until_up
 from tests.fixtures.sse import next_event, stream
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 
 WAIT = 60  # seconds: a bound for a broken pipeline to fail on, not a measure of speed
 

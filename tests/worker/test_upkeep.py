@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from psycopg.rows import TupleRow
 
 from tests.fixtures.database import fresh_database
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 from townsquare.notifications.service import DELIVER
 from townsquare.worker import upkeep
 from townsquare.worker.queue import RECOVER_STALLED_JOBS, TEND_JOB_TABLE

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from townsquare.db.session import async_url, libpq_url
+from townsquare.db.urls import async_url, libpq_url
 
 if TYPE_CHECKING:
     from alembic.config import Config

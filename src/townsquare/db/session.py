@@ -5,35 +5,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from townsquare.config import DatabaseSettings
 from townsquare.db.hot import HotReads
+from townsquare.db.urls import async_url
 from townsquare.kit.openapi import answers
-
-
-def async_url(url: str) -> str:
-    """Accept the usual `postgres://` / `postgresql://` forms and pick the psycopg 3 driver."""
-    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
-    if parsed.get_backend_name() != "postgresql":
-        raise ValueError("DATABASE_URL must point to PostgreSQL")
-    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-
-
-def libpq_url(url: str) -> str:
-    """The same database as a plain libpq URL, for psycopg connections made outside SQLAlchemy."""
-    parsed = make_url(async_url(url)).set(drivername="postgresql")
-    base = parsed.set(query={}).render_as_string(hide_password=False)
-    if not parsed.query:
-        return base
-    # Percent-encoded: SQLAlchemy writes a space as `+`, which libpq keeps as a `+`
-    # (`options=-c+lock_timeout=1s` is refused by the server).
-    return f"{base}?{urlencode(parsed.query, doseq=True, quote_via=quote)}"
 
 
 class Database:

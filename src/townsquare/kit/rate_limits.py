@@ -17,16 +17,18 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from fastapi import Request, Response
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from redis.asyncio import ConnectionPool
 
 from townsquare.kit.errors import DomainError
+
+if TYPE_CHECKING:
+    from redis.asyncio import ConnectionPool
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class RateLimiter:
         self._shared: MovingWindowRateLimiter | None = None
         self._shared_down_until = 0.0  # monotonic time; Redis is skipped until then
         if enabled and redis_url is not None:
+            from redis.asyncio import ConnectionPool  # imported only where Redis is used: 50 ms a start
+
             self._pool = ConnectionPool.from_url(
                 redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
             )

@@ -44,7 +44,7 @@ import psycopg
 from townsquare.auth.passwords import Passwords
 from townsquare.config import AuthSettings
 from townsquare.db.ids import ID_EPOCH_MS
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 from townsquare.seed import words
 from townsquare.seed.fastload import (
     COPY_HEADER,

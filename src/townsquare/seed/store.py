@@ -12,7 +12,7 @@ from psycopg.rows import TupleRow
 
 from townsquare.auth.passwords import Passwords
 from townsquare.config import AuthSettings
-from townsquare.db.session import libpq_url
+from townsquare.db.urls import libpq_url
 from townsquare.seed import world as demo_world
 from townsquare.seed.world import World, moment
 

@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from townsquare.auth import tasks as auth_tasks
 from townsquare.config import WorkerSettings
 from townsquare.db.outage import OUTAGE, connection_failure
-from townsquare.db.session import Database, libpq_url
+from townsquare.db.session import Database
+from townsquare.db.urls import libpq_url
 from townsquare.kit.errors import Unavailable
 from townsquare.mastodon import tasks as mastodon_tasks
 from townsquare.notifications import tasks as notification_tasks
