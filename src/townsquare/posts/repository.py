@@ -71,15 +71,23 @@ _LIKED_BY_VIEWER = "EXISTS (SELECT FROM post_like WHERE post_like.post_id = post
 _NO_VIEWER = "CAST(NULL AS boolean)"
 
 
-def _view_sql(rest: str, *, author: str = "", timeline: bool = False, gated: bool = False) -> tuple[str, str]:
+def _view_sql(
+    rest: str, *, author: str = "", timeline: bool = False, gated: bool = False, one_author: str | None = None
+) -> tuple[str, str]:
     """The view with `rest` (WHERE, ORDER BY ...): as seen by a viewer (`:viewer`), and without
     one; either way without the posts of accounts hidden from them (townsquare.visibility), and
     for a `timeline` of everyone's posts, without those of accounts the viewer muted. `gated`:
-    the viewer's rows only while the token's session (`:session`) lives (auth.gate)."""
+    the viewer's rows only while the token's session (`:session`) lives (auth.gate).
+    `one_author`: every row is that author's (`:author`, or the one post's `post.author_id`),
+    whose visibility is then two index probes (visibility.hidden_account_sql)."""
     assert rest.startswith("WHERE ")
 
     def visible(viewer: str | None) -> str:
-        rule = f"NOT {visibility.hidden_sql('post.author_id', viewer)}"
+        rule = (
+            f"NOT {visibility.hidden_sql('post.author_id', viewer)}"
+            if one_author is None
+            else f"NOT {visibility.hidden_account_sql(one_author, 'user_account.suspended_at', viewer)}"
+        )
         if timeline and viewer is not None:
             rule += f" AND NOT {visibility.muted_sql('post.author_id', viewer)}"
         if gated and viewer is not None:
@@ -106,9 +114,9 @@ class _Hot(NamedTuple):
     gated: str
 
     @classmethod
-    def of(cls, rest: str) -> _Hot:
-        as_viewer, anonymous = _view_sql(rest)
-        gated, _ = _view_sql(rest, gated=True)
+    def of(cls, rest: str, *, one_author: str) -> _Hot:
+        as_viewer, anonymous = _view_sql(rest, one_author=one_author)
+        gated, _ = _view_sql(rest, gated=True, one_author=one_author)
         return cls(statement(anonymous), statement(as_viewer), statement(gated))
 
     async def rows(
@@ -130,11 +138,11 @@ AUTHOR_COLUMNS = """,
 
 _ONE = "WHERE post.id = :post"
 _BY_AUTHOR = "WHERE post.author_id = :author AND post.id < :before ORDER BY post.id DESC LIMIT :rows"
-_ONE_TEXT = _texts(_view_sql(_ONE))
-_BY_AUTHOR_TEXT = _texts(_view_sql(_BY_AUTHOR))
+_ONE_TEXT = _texts(_view_sql(_ONE, one_author="post.author_id"))
+_BY_AUTHOR_TEXT = _texts(_view_sql(_BY_AUTHOR, one_author=":author"))
 # The post page and a user's posts, the API's most read pages after the feed.
-_ONE_HOT = _Hot.of(_ONE)
-_BY_AUTHOR_HOT = _Hot.of(_BY_AUTHOR)
+_ONE_HOT = _Hot.of(_ONE, one_author="post.author_id")
+_BY_AUTHOR_HOT = _Hot.of(_BY_AUTHOR, one_author=":author")
 
 
 async def _run_view(
@@ -189,6 +197,7 @@ _WITH_AUTHORS = {
             f" ORDER BY post.id{'' if upwards else ' DESC'} LIMIT :rows",
             author=AUTHOR_COLUMNS,
             timeline=scope == "all",
+            one_author=":author" if scope == "author" else None,
         )
     )
     for scope in ("author", "all")
