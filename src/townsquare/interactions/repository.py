@@ -13,6 +13,8 @@ statement, after the post's counter was locked), and removing one locks the post
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +25,49 @@ from townsquare.interactions.models import Comment, PostLike
 from townsquare.posts.repository import AUTHOR_COLUMNS
 from townsquare.users.models import UserAccount
 
-# Result: (liked_at, post_author_id, like_count). liked_at is NULL when the like was already
-# there; like_count is NULL when the post does not exist.
+
+class LikeResult(NamedTuple):
+    liked_at: datetime | None  # None: the like was there already
+    post_author_id: int | None  # None: the like was there already, or no such post
+    like_count: int | None  # None: no such post
+
+
+class UnlikeResult(NamedTuple):
+    unliked: bool  # False: there was no like
+    like_count: int | None  # None: no such post
+
+
+class Liker(NamedTuple):
+    like_id: int
+    id: int
+    username: str
+
+
+class CommentRow(NamedTuple):
+    id: int
+    post_id: int
+    author_id: int
+    content: str
+    created_at: datetime
+    username: str
+
+
+class NewComment(NamedTuple):
+    id: int
+    post_id: int
+    author_id: int
+    content: str
+    created_at: datetime
+    username: str
+    post_author_id: int
+
+
+class CommentAuthors(NamedTuple):
+    author_id: int
+    post_id: int
+    post_author_id: int
+
+
 _LIKE = text("""
 WITH liked AS (
     INSERT INTO post_like (post_id, user_id) VALUES (:post, :user)
@@ -64,7 +107,8 @@ WITH created AS (
 ), counted AS (
     UPDATE post SET comment_count = comment_count + 1 WHERE id = :post RETURNING author_id
 )
-SELECT created.*, user_account.username, (SELECT author_id FROM counted) AS post_author_id
+SELECT created.id, created.post_id, created.author_id, created.content, created.created_at,
+       user_account.username, (SELECT author_id FROM counted) AS post_author_id
 FROM created JOIN user_account ON user_account.id = created.author_id
 """)
 
@@ -77,23 +121,21 @@ WHERE id = (SELECT post_id FROM deleted)
 """)
 
 
-async def like(session: AsyncSession, *, post_id: int, user_id: int) -> AnyRow:
-    """(liked_at, post_author_id, like_count): see _LIKE. IntegrityError if the post is gone."""
+async def like(session: AsyncSession, *, post_id: int, user_id: int) -> LikeResult:
+    """IntegrityError if the post is gone."""
     await session.execute(_HOLD_ACTOR, {"user": user_id})
-    row: AnyRow = (await session.execute(_LIKE, {"post": post_id, "user": user_id})).one()
-    return row
+    return LikeResult(*(await session.execute(_LIKE, {"post": post_id, "user": user_id})).one())
 
 
-async def unlike(session: AsyncSession, *, post_id: int, user_id: int) -> tuple[bool, int | None]:
+async def unlike(session: AsyncSession, *, post_id: int, user_id: int) -> UnlikeResult:
     await session.execute(_LOCK_POST, {"post": post_id})
-    row = (await session.execute(_UNLIKE, {"post": post_id, "user": user_id})).one()
-    return bool(row[0]), row[1]
+    return UnlikeResult(*(await session.execute(_UNLIKE, {"post": post_id, "user": user_id})).one())
 
 
 async def likers(
     session: AsyncSession, post_id: int, *, viewer_id: int | None, before: int | None, limit: int
-) -> Sequence[AnyRow]:
-    """Who liked the post, newest like first: rows of (like_id, id, username)."""
+) -> list[Liker]:
+    """Who liked the post, newest like first."""
     statement = (
         select(PostLike.id.label("like_id"), UserAccount.id, UserAccount.username)
         .join(UserAccount, UserAccount.id == PostLike.user_id)
@@ -103,23 +145,20 @@ async def likers(
     )
     if before is not None:
         statement = statement.where(PostLike.id < before)
-    rows: Sequence[AnyRow] = (await session.execute(statement)).all()
-    return rows
+    return [Liker(*row) for row in await session.execute(statement)]
 
 
-async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, content: str) -> AnyRow:
-    """The new comment with its author's username and its post's author (`post_author_id`).
-
-    IntegrityError if the post is gone."""
+async def add_comment(session: AsyncSession, *, post_id: int, author_id: int, content: str) -> NewComment:
+    """The new comment with its author's username and its post's author. IntegrityError if the
+    post is gone."""
     params = {"post": post_id, "author": author_id, "content": content}
     await session.execute(_HOLD_ACTOR, {"user": author_id})
-    row: AnyRow = (await session.execute(_COMMENT, params)).one()
-    return row
+    return NewComment(*(await session.execute(_COMMENT, params)).one())
 
 
 async def comments(
     session: AsyncSession, post_id: int, *, viewer_id: int | None, after: int | None, limit: int
-) -> Sequence[AnyRow]:
+) -> list[CommentRow]:
     """The post's comments, oldest first, but those of accounts hidden from or muted by the viewer."""
     statement = (
         select(
@@ -136,13 +175,12 @@ async def comments(
     )
     if after is not None:
         statement = statement.where(Comment.id > after)
-    rows: Sequence[AnyRow] = (await session.execute(statement)).all()
-    return rows
+    return [CommentRow(*row) for row in await session.execute(statement)]
 
 
-async def comment_authors(session: AsyncSession, comment_id: int) -> AnyRow | None:
-    """(author_id, post_id, post_author_id) of a comment, its post locked (see the lock order)."""
-    row: AnyRow | None = (
+async def comment_authors(session: AsyncSession, comment_id: int) -> CommentAuthors | None:
+    """Who wrote a comment and its post, the post locked (see the lock order)."""
+    row = (
         await session.execute(
             text("""
             SELECT comment.author_id, comment.post_id, post.author_id AS post_author_id
@@ -153,7 +191,7 @@ async def comment_authors(session: AsyncSession, comment_id: int) -> AnyRow | No
             {"comment": comment_id},
         )
     ).one_or_none()
-    return row
+    return None if row is None else CommentAuthors(*row)
 
 
 async def delete_comment(session: AsyncSession, comment_id: int) -> None:

@@ -1,9 +1,14 @@
-from typing import Annotated, Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import StringConstraints
 
 from townsquare.kit.schemas import Id, RequestModel, ResponseModel, Timestamp
 from townsquare.users.schemas import UserSummary
+
+if TYPE_CHECKING:
+    from townsquare.interactions.repository import CommentRow, NewComment
 
 CommentContent = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
@@ -26,7 +31,7 @@ class CommentView(ResponseModel):
     created_at: Timestamp
 
 
-def comment_view(row: Any) -> CommentView:
+def comment_view(row: CommentRow | NewComment) -> CommentView:
     return CommentView(
         id=row.id,
         post_id=row.post_id,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from townsquare.db.base import AnyRow
 from townsquare.interactions import repository
 from townsquare.interactions.errors import CommentNotFound, NotCommentModerator
+from townsquare.interactions.repository import CommentAuthors
 from townsquare.interactions.schemas import CommentView, LikeState, comment_view
 from townsquare.kit.pagination import page_of
 from townsquare.notifications import service as notifications
@@ -96,7 +97,7 @@ async def comments_by_ids(session: AsyncSession, ids: Sequence[int], *, viewer_i
     return await repository.comments_by_ids(session, ids, viewer_id) if ids else []
 
 
-async def remove_comment(session: AsyncSession, *, comment_id: int) -> AnyRow:
+async def remove_comment(session: AsyncSession, *, comment_id: int) -> CommentAuthors:
     """Delete a comment whoever wrote it (a moderator's removal): its (author_id, post_id)."""
     found = await repository.comment_authors(session, comment_id)
     if found is None:
