@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from townsquare.db.session import Database
+from townsquare.db.session import Database, reads_only
 from townsquare.kit.errors import problem_docs, problem_response
 from townsquare.kit.openapi import DocumentedRoute
 
@@ -16,12 +16,14 @@ READINESS_TIMEOUT = 2.0  # seconds: a probe must answer fast, also when the data
 
 
 @router.get("/healthz")
+@reads_only
 async def healthz() -> dict[str, str]:
     """The process is up (no database call)."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", responses=problem_docs(503))
+@reads_only
 async def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers."""
     database: Database = request.app.state.database

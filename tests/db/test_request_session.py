@@ -1,4 +1,4 @@
-"""The per-request session: reads commit statement by statement, writes in one transaction."""
+"""The per-request session: a route marked reads_only commits statement by statement, any other\nin one transaction."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from httpx import ASGITransport, AsyncClient
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.fixtures.accounts import make_account
 from tests.fixtures.content import post
 from tests.fixtures.queries import count_statements
+from townsquare.config import Settings
+from townsquare.db.session import Database, SessionDep, _request_session, is_reads_only, reads_only
+from townsquare.kit.hot_routes import flat_routes
 
 
 @pytest.fixture
@@ -82,3 +88,54 @@ async def test_connections_keep_one_plan_per_prepared_statement(app: FastAPI) ->
     async with app.state.database.engine.connect() as connection:
         shown = await connection.exec_driver_sql("SHOW plan_cache_mode")
         assert shown.scalar_one() == "force_generic_plan"
+
+
+def _uses_the_request_session(dependant: Dependant) -> bool:
+    return any(sub.call is _request_session or _uses_the_request_session(sub) for sub in dependant.dependencies)
+
+
+# GET routes that write, and so get a transaction: none today. A GET route that takes a
+# session says which it is: `@reads_only`, or listed here.
+GETS_THAT_WRITE: set[str] = set()
+
+
+def test_every_get_route_with_a_session_says_it_only_reads(app: FastAPI) -> None:
+    unmarked = {
+        route.path
+        for route in flat_routes(app.router.routes)
+        if isinstance(route, APIRoute)
+        and "GET" in (route.methods or ())
+        and _uses_the_request_session(route.dependant)
+        and not is_reads_only(route.endpoint)
+    }
+    assert unmarked == GETS_THAT_WRITE
+    assert len([r for r in flat_routes(app.router.routes) if is_reads_only(getattr(r, "endpoint", None))]) > 50
+
+
+async def test_a_get_route_not_marked_reads_only_gets_a_transaction(settings: Settings, database_url: str) -> None:
+    """The session follows the route's mark, not the HTTP method."""
+    database = Database(database_url, settings.db)
+    app = FastAPI()
+    app.state.database = database
+
+    async def status(session: AsyncSession) -> dict[str, str]:
+        connection = await session.connection()
+        await connection.exec_driver_sql("SELECT 1")
+        raw = await connection.get_raw_connection()
+        return {"status": raw.driver_connection.info.transaction_status.name}  # type: ignore[union-attr]
+
+    @app.get("/reads")
+    @reads_only
+    async def reads(session: SessionDep) -> dict[str, str]:
+        return await status(session)
+
+    @app.get("/writes")
+    async def writes(session: SessionDep) -> dict[str, str]:
+        return await status(session)
+
+    try:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
+            assert (await http.get("/reads")).json() == {"status": "IDLE"}
+            assert (await http.get("/writes")).json() == {"status": "INTRANS"}
+    finally:
+        await database.dispose()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import text
@@ -47,16 +47,31 @@ class Database:
         await self.engine.dispose()
 
 
-READ_METHODS = frozenset({"GET", "HEAD"})
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_READS_ONLY = "_townsquare_reads_only"
+
+
+def reads_only(endpoint: Endpoint) -> Endpoint:
+    """Mark a route that only reads (put it under the route's decorator): its `SessionDep`
+    commits each statement by itself, without BEGIN and COMMIT round trips. Every other
+    route's session is one transaction, whatever its HTTP method: a GET that must write is not
+    left without one."""
+    setattr(endpoint, _READS_ONLY, True)
+    return endpoint
+
+
+def is_reads_only(endpoint: Callable[..., Any] | None) -> bool:
+    return bool(getattr(endpoint, _READS_ONLY, False))
 
 
 @answers(503)
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the endpoint returns, rolled back if it raises.
-
-    GET and HEAD only read: their statements commit one by one (see `transaction_block`)."""
+    """One transaction per request: committed when the endpoint returns, rolled back if it
+    raises; for a route marked `reads_only`, statements that commit one by one (see
+    `transaction_block`)."""
     database: Database = request.app.state.database
-    sessions = database.read_sessions if request.method in READ_METHODS else database.sessions
+    route = request.scope.get("route")
+    sessions = database.read_sessions if is_reads_only(getattr(route, "endpoint", None)) else database.sessions
     async with sessions() as session:
         try:
             yield session

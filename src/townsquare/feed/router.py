@@ -2,7 +2,7 @@ from fastapi import APIRouter, Response
 
 from townsquare.auth.dependencies import UncheckedViewer, Viewer, hot_unchecked_viewer
 from townsquare.db.hot import HotReads
-from townsquare.db.session import HotReadsDep, hot_reads_of
+from townsquare.db.session import HotReadsDep, hot_reads_of, reads_only
 from townsquare.feed import service
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.hot_routes import HotRequest, HotRoute, NotPlain
@@ -23,6 +23,7 @@ router = APIRouter(tags=["feed"], route_class=DocumentedRoute)
 
 
 @router.get("/feed", response_model=Page[PostView], responses=problem_docs(401))
+@reads_only
 async def home_feed(
     reads: HotReadsDep, viewer: UncheckedViewer, limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
 ) -> Response:

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Response, status
 
 from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.interactions import service
 from townsquare.interactions.dependencies import CommentRef, comment_id_of
 from townsquare.interactions.schemas import CommentView, CommentWrite, LikeState
@@ -33,6 +33,7 @@ async def unlike(post_id: PostRef, session: SessionDep, viewer: Writer) -> LikeS
     openapi_extra=OPTIONAL_AUTH,
     responses=problem_docs(401, 404),
 )
+@reads_only
 async def likers(
     post_id: PostRef,
     session: SessionDep,
@@ -72,6 +73,7 @@ async def add_comment(
     openapi_extra=OPTIONAL_AUTH,
     responses=problem_docs(401, 404),
 )
+@reads_only
 async def comments(
     post_id: PostRef,
     session: SessionDep,

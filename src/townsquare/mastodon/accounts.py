@@ -15,7 +15,7 @@ from townsquare.auth.dependencies import PasswordsDep, Viewer
 from townsquare.auth.limits import LimitsDep
 from townsquare.auth.schemas import Registration
 from townsquare.db.ids import parse_id
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.rate_limits import client_address
 from townsquare.mastodon import entities, search
 from townsquare.mastodon.auth import Access, app_or_user, maybe_user, user
@@ -53,6 +53,7 @@ async def _own_account(request: Request, session: SessionDep, viewer: Viewer) ->
 
 
 @router.get("/api/v1/accounts/verify_credentials")
+@reads_only
 async def verify_credentials(
     request: Request, session: SessionDep, viewer: Annotated[Viewer, Depends(user("profile"))]
 ) -> Response:
@@ -84,6 +85,7 @@ async def update_credentials(
 
 
 @router.get("/api/v1/accounts/lookup")
+@reads_only
 async def lookup(
     request: Request, session: SessionDep, viewer: ReadAccounts, acct: Annotated[str, Query(max_length=400)] = ""
 ) -> Response:
@@ -98,6 +100,7 @@ async def lookup(
 
 
 @router.get("/api/v1/accounts/search")
+@reads_only
 async def search_accounts(
     request: Request,
     session: SessionDep,
@@ -115,11 +118,13 @@ async def search_accounts(
 
 
 @router.get("/api/v1/accounts/familiar_followers")
+@reads_only
 async def familiar_followers(viewer: Annotated[Viewer, Depends(user("read:follows"))]) -> Response:
     return JSONResponse([])
 
 
 @router.get("/api/v1/accounts/relationships")
+@reads_only
 async def relationships(
     request: Request,
     session: SessionDep,
@@ -215,6 +220,7 @@ def _first_problem(error: ValueError) -> str:
 
 
 @router.get("/api/v1/accounts/{account}")
+@reads_only
 async def get_account(account: str, request: Request, session: SessionDep, viewer: ReadAccounts) -> Response:
     try:
         found, _ = await users_service.get_profile(
@@ -226,6 +232,7 @@ async def get_account(account: str, request: Request, session: SessionDep, viewe
 
 
 @router.get("/api/v1/accounts/{account}/statuses")
+@reads_only
 async def account_statuses(
     account: str,
     request: Request,
@@ -266,6 +273,7 @@ async def _follow_list(
 
 
 @router.get("/api/v1/accounts/{account}/followers")
+@reads_only
 async def followers(
     account: str,
     request: Request,
@@ -277,6 +285,7 @@ async def followers(
 
 
 @router.get("/api/v1/accounts/{account}/following")
+@reads_only
 async def following(
     account: str,
     request: Request,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from townsquare.config import Settings
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.mastodon.entities import AVATAR_PATH, HEADER_PATH
 from townsquare.mastodon.statistics import counts
 from townsquare.oauth import scopes
@@ -56,6 +56,7 @@ def _streaming_url(request: Request) -> str:
 
 @router.get("/api/v1/instance")
 @router.get("/api/v1/instance/")
+@reads_only
 async def instance_v1(request: Request, session: SessionDep) -> Response:
     settings = _settings(request).mastodon
     users, statuses = await counts(session)
@@ -83,6 +84,7 @@ async def instance_v1(request: Request, session: SessionDep) -> Response:
 
 @router.get("/api/v2/instance")
 @router.get("/api/v2/instance/")
+@reads_only
 async def instance_v2(request: Request, session: SessionDep) -> Response:
     settings = _settings(request).mastodon
     users, _ = await counts(session)
@@ -111,27 +113,32 @@ async def instance_v2(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/api/v1/instance/peers")
+@reads_only
 async def peers() -> Response:
     return JSONResponse([])
 
 
 @router.get("/api/v1/instance/activity")
+@reads_only
 async def activity() -> Response:
     return JSONResponse([])
 
 
 @router.get("/api/v1/instance/rules")
+@reads_only
 async def rules() -> Response:
     return JSONResponse([])
 
 
 @router.get("/.well-known/nodeinfo")
+@reads_only
 async def nodeinfo_links(request: Request) -> Response:
     href = base_url(request) + "/nodeinfo/2.0"
     return JSONResponse({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": href}]})
 
 
 @router.get("/nodeinfo/2.0")
+@reads_only
 async def nodeinfo(session: SessionDep) -> Response:
     users, statuses = await counts(session)
     return JSONResponse(
@@ -148,6 +155,7 @@ async def nodeinfo(session: SessionDep) -> Response:
 
 
 @router.get("/.well-known/oauth-authorization-server")
+@reads_only
 async def oauth_metadata(request: Request) -> Response:
     base = base_url(request)
     return JSONResponse(
@@ -188,10 +196,12 @@ HEADER = _png(600, 200, (0xD9, 0xE1, 0xE8))
 
 
 @router.get(AVATAR_PATH)
+@reads_only
 async def default_avatar() -> Response:
     return Response(AVATAR, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get(HEADER_PATH)
+@reads_only
 async def default_header() -> Response:
     return Response(HEADER, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
 from townsquare.auth.dependencies import Viewer
+from townsquare.db.session import reads_only
 from townsquare.mastodon.auth import maybe_user, user
 from townsquare.mastodon.errors import Disabled, RecordNotFound
 
@@ -44,7 +45,7 @@ def _empty(scope: str):  # type: ignore[no-untyped-def]
     async def empty(viewer: Viewer = Depends(user(scope))) -> Response:  # noqa: B008
         return JSONResponse([])
 
-    return empty
+    return reads_only(empty)
 
 
 for _path, _scope in EMPTY_LISTS.items():
@@ -57,11 +58,13 @@ for _path, _scope in EMPTY_LISTS.items():
 @router.get("/api/v1/trends/statuses")
 @router.get("/api/v1/trends/links")
 @router.get("/api/v1/directory")
+@reads_only
 async def public_empty(viewer: Annotated[Viewer | None, Depends(maybe_user("read"))]) -> Response:
     return JSONResponse([])
 
 
 @router.get("/api/v1/preferences")
+@reads_only
 async def preferences(viewer: Annotated[Viewer, Depends(user("read:accounts"))]) -> Response:
     return JSONResponse(
         {
@@ -76,11 +79,13 @@ async def preferences(viewer: Annotated[Viewer, Depends(user("read:accounts"))])
 
 
 @router.get("/api/v1/push/subscription")
+@reads_only
 async def push_subscription(viewer: Annotated[Viewer, Depends(user("push"))]) -> Response:
     raise RecordNotFound("Record not found")  # no Web Push here; Elk expects the 404
 
 
 @router.get("/api/v1/streaming/health")
+@reads_only
 async def streaming_health() -> Response:
     return Response("OK", media_type="text/plain")
 

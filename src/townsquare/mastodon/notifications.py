@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth.dependencies import Viewer
 from townsquare.db.ids import parse_id
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.schemas import format_timestamp
 from townsquare.mastodon import entities
 from townsquare.mastodon.auth import user
@@ -67,6 +67,7 @@ async def render(base: str, session: AsyncSession, items: list[NotificationView]
 
 
 @router.get("/api/v1/notifications")
+@reads_only
 async def notifications(
     request: Request,
     session: SessionDep,
@@ -99,11 +100,13 @@ async def _position(session: SessionDep, viewer: Viewer, notification_id: int | 
 
 @router.get("/api/v1/notifications/unread_count")
 @router.get("/api/v2/notifications/unread_count")
+@reads_only
 async def unread_count(session: SessionDep, viewer: ReadNotifications) -> Response:
     return JSONResponse({"count": await notifications_service.unread_count(session, user_id=viewer.id)})
 
 
 @router.get("/api/v1/notifications/{notification_id}")
+@reads_only
 async def notification(
     notification_id: str, request: Request, session: SessionDep, viewer: ReadNotifications
 ) -> Response:
@@ -153,6 +156,7 @@ async def _markers(session: SessionDep, viewer: Viewer, timelines: list[str]) ->
 
 
 @router.get("/api/v1/markers")
+@reads_only
 async def markers(
     session: SessionDep,
     viewer: Annotated[Viewer, Depends(user("read:statuses"))],

@@ -20,7 +20,7 @@ from pydantic import Field
 from townsquare.auth.dependencies import PasswordsDep
 from townsquare.auth.limits import AppRegistrationAllowed, LimitsDep, LoginAllowed
 from townsquare.config import Settings
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.errors import DomainError
 from townsquare.kit.origin import FORM_PAGE_REFERRER_POLICY, from_this_site
 from townsquare.mastodon.auth import Access, any_token
@@ -96,6 +96,7 @@ async def create_app(
 
 
 @router.get("/api/v1/apps/verify_credentials")
+@reads_only
 async def verify_app(access: Annotated[Access, Depends(any_token)], session: SessionDep) -> Response:
     app = await oauth.app_by_id(session, access.app_id) if access.app_id is not None else None
     if app is None:
@@ -218,6 +219,7 @@ def _form(app: OAuthApp, query: AuthorizeQuery, asked: list[str], *, error: str 
 
 @router.get("/oauth/authorize", response_class=HTMLResponse)
 @router.get("/oauth/authorize/", response_class=HTMLResponse)
+@reads_only
 async def authorize_page(request: Request, session: SessionDep) -> Response:
     found = await _authorization(request, session, AuthorizeQuery)
     if isinstance(found, HTMLResponse):

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from townsquare.auth.dependencies import Viewer
 from townsquare.auth.limits import LimitsDep
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.interactions import service as interactions_service
 from townsquare.kit.schemas import format_timestamp
 from townsquare.mastodon import entities
@@ -84,6 +84,7 @@ async def unmute(account: str, session: SessionDep, viewer: Muter) -> Response:
 
 
 @router.get("/api/v1/blocks")
+@reads_only
 async def blocks(
     request: Request,
     session: SessionDep,
@@ -95,6 +96,7 @@ async def blocks(
 
 
 @router.get("/api/v1/mutes")
+@reads_only
 async def mutes(
     request: Request,
     session: SessionDep,

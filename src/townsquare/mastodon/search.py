@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from townsquare.auth.dependencies import Viewer
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.mastodon import entities
 from townsquare.mastodon.auth import maybe_user
 from townsquare.mastodon.entities import Json
@@ -29,6 +29,7 @@ DEEPEST = 400
 
 @router.get("/api/v2/search")
 @router.get("/api/v1/search")
+@reads_only
 async def search(
     request: Request,
     session: SessionDep,

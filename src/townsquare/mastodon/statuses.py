@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from townsquare.auth.dependencies import Viewer
 from townsquare.db.base import AnyRow
 from townsquare.db.ids import parse_id
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.interactions import service as interactions_service
 from townsquare.interactions.errors import CommentNotFound
 from townsquare.interactions.schemas import CommentWrite
@@ -176,6 +176,7 @@ async def create_status(
 
 
 @router.get("/api/v1/statuses/{status_id}")
+@reads_only
 async def get_status(status_id: str, request: Request, session: SessionDep, viewer: ReadStatuses) -> Response:
     status, _, _ = await find_status(request, session, status_id_of(status_id), viewer)
     return JSONResponse(status)
@@ -227,6 +228,7 @@ async def delete_status(status_id: str, request: Request, session: SessionDep, v
 
 
 @router.get("/api/v1/statuses/{status_id}/source")
+@reads_only
 async def status_source(
     status_id: str, request: Request, session: SessionDep, viewer: Annotated[Viewer, Depends(user("read:statuses"))]
 ) -> Response:
@@ -235,6 +237,7 @@ async def status_source(
 
 
 @router.get("/api/v1/statuses/{status_id}/context")
+@reads_only
 async def context(status_id: str, request: Request, session: SessionDep, viewer: ReadStatuses) -> Response:
     found = status_id_of(status_id)
     _, row, is_comment = await find_status(request, session, found, viewer)
@@ -279,6 +282,7 @@ async def unfavourite(status_id: str, request: Request, session: SessionDep, vie
 
 
 @router.get("/api/v1/statuses/{status_id}/favourited_by")
+@reads_only
 async def favourited_by(
     status_id: str,
     request: Request,
@@ -326,6 +330,7 @@ async def posts_page(
 
 
 @router.get("/api/v1/statuses/{status_id}/reblogged_by")
+@reads_only
 async def reblogged_by(status_id: str, request: Request, session: SessionDep, viewer: ReadStatuses) -> Response:
     await find_status(request, session, status_id_of(status_id), viewer)
     return JSONResponse([])

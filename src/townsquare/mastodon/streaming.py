@@ -24,7 +24,7 @@ from starlette.websockets import WebSocketState
 from townsquare.auth import service as auth_service
 from townsquare.auth.dependencies import Viewer
 from townsquare.db.ids import first_id_at
-from townsquare.db.session import Database
+from townsquare.db.session import Database, reads_only
 from townsquare.feed import service as feed_service
 from townsquare.kit.errors import DomainError
 from townsquare.mastodon.auth import Access, access_for, app_or_user
@@ -207,7 +207,7 @@ def _sse_route(streams: set[str], scope: str):  # type: ignore[no-untyped-def]
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    return stream
+    return reads_only(stream)
 
 
 router.add_api_route("/api/v1/streaming/user", _sse_route({"user"}, "read:statuses"), methods=["GET"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from townsquare.auth.dependencies import Viewer
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.feed import service as feed_service
 from townsquare.mastodon.auth import maybe_user, user
 from townsquare.mastodon.paging import StatusWindow, page
@@ -18,6 +18,7 @@ router = APIRouter()
 
 
 @router.get("/api/v1/timelines/home")
+@reads_only
 async def home(
     request: Request,
     session: SessionDep,
@@ -31,6 +32,7 @@ async def home(
 
 
 @router.get("/api/v1/timelines/public")
+@reads_only
 async def public(
     request: Request,
     session: SessionDep,
@@ -48,6 +50,7 @@ async def public(
 
 @router.get("/api/v1/timelines/tag/{hashtag}")
 @router.get("/api/v1/timelines/list/{list_id}")
+@reads_only
 async def no_timeline(viewer: Annotated[Viewer | None, Depends(maybe_user("read:statuses"))]) -> Response:
     """Hashtags and lists do not exist here: always empty."""
     return JSONResponse([])

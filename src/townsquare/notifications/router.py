@@ -8,7 +8,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from townsquare.auth.dependencies import CurrentViewer, Viewer, ViewerByHeaderOrQuery
 from townsquare.db.ids import parse_id
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.errors import InvalidRequest, problem_docs
 from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page
@@ -27,6 +27,7 @@ def _owned(user_id: str, viewer: Viewer) -> int:
 
 
 @router.get("", response_model=Page[NotificationView], responses=problem_docs(401, 403, 404))
+@reads_only
 async def notifications(
     user_id: UserRef,
     session: SessionDep,
@@ -43,6 +44,7 @@ async def notifications(
 
 
 @router.get("/unread_count", response_model=UnreadCount, responses=problem_docs(401, 403, 404))
+@reads_only
 async def unread_count(user_id: UserRef, session: SessionDep, viewer: CurrentViewer) -> UnreadCount:
     """How many of your notifications are unread."""
     return UnreadCount(count=await service.unread_count(session, user_id=_owned(user_id, viewer)))
@@ -77,6 +79,7 @@ async def _stream_owner(user_id: UserRef, viewer: ViewerByHeaderOrQuery) -> View
         **problem_docs(401, 403, 404),
     },
 )
+@reads_only
 async def stream(
     request: Request,
     viewer: Annotated[Viewer, Depends(_stream_owner)],

@@ -35,7 +35,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from townsquare.config import Settings
-from townsquare.db.session import Database
+from townsquare.db.session import Database, reads_only
 from townsquare.kit.errors import Unauthorized
 
 log = structlog.stdlib.get_logger(__name__)
@@ -101,6 +101,7 @@ router = APIRouter()
 
 
 @router.get("/metrics", include_in_schema=False)
+@reads_only
 async def scrape(request: Request) -> Response:
     """Prometheus metrics: requests, jobs, notifications, the database pool and the job queue."""
     settings: Settings = request.app.state.settings

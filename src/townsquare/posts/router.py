@@ -3,7 +3,7 @@ from fastapi import APIRouter, Response, status
 from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalUncheckedViewer, Viewer, Writer, hot_unchecked_viewer
 from townsquare.db.hot import HotReads
 from townsquare.db.ids import parse_id
-from townsquare.db.session import HotReadsDep, SessionDep, hot_reads_of
+from townsquare.db.session import HotReadsDep, SessionDep, hot_reads_of, reads_only
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.hot_routes import HotRequest, HotRoute, NotPlain
 from townsquare.kit.openapi import DocumentedRoute
@@ -37,6 +37,7 @@ async def create_post(body: PostWrite, session: SessionDep, viewer: Writer) -> P
 
 
 @router.get("/posts/{post_id}", openapi_extra=OPTIONAL_AUTH, response_model=PostView, responses=problem_docs(404))
+@reads_only
 async def get_post(post_id: PostRef, reads: HotReadsDep, viewer: OptionalUncheckedViewer) -> Response:
     """A post; with a token it says whether you liked it."""
     return await _post_page(reads, post_id, viewer)
@@ -95,6 +96,7 @@ async def delete_post(post_id: PostRef, session: SessionDep, viewer: Writer) -> 
     tags=["users"],
     responses=problem_docs(401, 404),
 )
+@reads_only
 async def user_posts(
     user_id: UserRef,
     reads: HotReadsDep,

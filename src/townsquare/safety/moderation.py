@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Path, Response, status
 
 from townsquare.auth.dependencies import CurrentViewer, Writer
 from townsquare.db.ids import parse_id
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.interactions.dependencies import CommentRef, comment_id_of
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute, answers
@@ -61,6 +61,7 @@ def _report_id(raw: str) -> int:
 
 
 @router.get("/reports", response_model=Page[ModeratedReport], responses=problem_docs(401))
+@reads_only
 async def reports(
     session: SessionDep,
     moderator: Moderator,
@@ -76,6 +77,7 @@ async def reports(
 
 
 @router.get("/reports/{report_id}", response_model=ModeratedReport, responses=problem_docs(401, 404))
+@reads_only
 async def report(report_id: ReportRef, session: SessionDep, moderator: Moderator) -> ModeratedReport:
     return await service.get_report(session, report_id=_report_id(report_id))
 
@@ -116,6 +118,7 @@ async def remove_comment(
 
 
 @router.get("/users/{user_id}", response_model=ModeratedAccount, responses=problem_docs(401, 404))
+@reads_only
 async def account(user_id: UserRef, session: SessionDep, moderator: Moderator) -> ModeratedAccount:
     """An account as moderators see it: its role and whether it is suspended (suspended
     accounts are absent everywhere else)."""
@@ -144,6 +147,7 @@ async def unsuspend(user_id: UserRef, session: SessionDep, moderator: ActingMode
 
 
 @router.get("/audit", response_model=Page[AuditEntry], responses=problem_docs(401))
+@reads_only
 async def audit(
     session: SessionDep,
     moderator: Moderator,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Response, status
 
 from townsquare.auth.dependencies import CurrentViewer, Writer
 from townsquare.auth.limits import LimitsDep
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.errors import Forbidden, problem_docs
 from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
@@ -47,6 +47,7 @@ def _only_me(user_id: str, viewer: CurrentViewer, what: str) -> None:
 
 
 @router.get("/users/{user_id}/blocks", response_model=Page[UserSummary], responses=problem_docs(401, 403, 404))
+@reads_only
 async def blocks(
     user_id: UserRef,
     session: SessionDep,
@@ -96,6 +97,7 @@ async def unmute(user_id: UserRef, session: SessionDep, viewer: Writer) -> None:
 
 
 @router.get("/users/{user_id}/mutes", response_model=Page[MutedUser], responses=problem_docs(401, 403, 404))
+@reads_only
 async def mutes(
     user_id: UserRef,
     session: SessionDep,

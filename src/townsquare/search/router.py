@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query
 from pydantic import AfterValidator
 
 from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit
@@ -40,6 +40,7 @@ SearchText = Annotated[
 
 
 @router.get("/search", response_model=SearchResults, openapi_extra=OPTIONAL_AUTH, responses=problem_docs(401))
+@reads_only
 async def search(
     q: SearchText,
     session: SessionDep,

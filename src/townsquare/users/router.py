@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Response, status
 
 from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalViewer, Writer
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.openapi import DocumentedRoute
 from townsquare.kit.pagination import DEFAULT_LIMIT, CursorParam, Limit, Page, decode_id_cursor
@@ -31,6 +31,7 @@ def _view(user: UserAccount, followed_by_me: bool | None, viewer: OptionalViewer
     response_model=UserPrivate | UserPublic,
     responses=problem_docs(401, 404),
 )
+@reads_only
 async def get_user(user_id: UserRef, session: SessionDep, viewer: OptionalViewer) -> UserProfile:
     """A profile; the owner (`me`) also sees their email."""
     target = resolve_user(user_id, viewer)
@@ -91,6 +92,7 @@ async def _follow_page(
     response_model=Page[UserSummary],
     responses=problem_docs(401, 404),
 )
+@reads_only
 async def followers(
     user_id: UserRef,
     session: SessionDep,
@@ -108,6 +110,7 @@ async def followers(
     response_model=Page[UserSummary],
     responses=problem_docs(401, 404),
 )
+@reads_only
 async def following(
     user_id: UserRef,
     session: SessionDep,

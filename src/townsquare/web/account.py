@@ -14,7 +14,7 @@ from townsquare.auth.dependencies import PasswordsDep
 from townsquare.auth.limits import LimitsDep, LoginAllowed
 from townsquare.auth.schemas import PasswordChange, Registration
 from townsquare.config import Settings
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.errors import DomainError
 from townsquare.kit.origin import from_this_site
 from townsquare.kit.rate_limits import client_address
@@ -43,6 +43,7 @@ async def _signed_in(request: Request, session: SessionDep, user_id: int) -> Res
 
 
 @router.get("/signin", response_class=HTMLResponse)
+@reads_only
 async def signin_page(request: Request) -> Response:
     return page(request, "signin.html")
 
@@ -66,6 +67,7 @@ async def signin(
 
 
 @router.get("/signup", response_class=HTMLResponse)
+@reads_only
 async def signup_page(request: Request) -> Response:
     return page(request, "signup.html")
 
@@ -115,6 +117,7 @@ async def signout(request: Request, session: SessionDep, web: MaybeSignedIn, csr
 
 
 @router.get("/settings", response_class=HTMLResponse)
+@reads_only
 async def settings_page(request: Request, session: SessionDep, web: MaybeSignedIn) -> Response:
     if web is None:
         return go("/signin")

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from townsquare.db.ids import parse_id
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.errors import Unauthorized
 from townsquare.kit.pagination import InvalidCursor
 from townsquare.notifications import service as notifications_service
@@ -22,6 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/notifications", response_class=HTMLResponse)
+@reads_only
 async def notifications(
     request: Request, session: SessionDep, web: MaybeSignedIn, cursor: str | None = None
 ) -> Response:
@@ -53,6 +54,7 @@ def _listener(web: MaybeSignedIn) -> WebSession:
 
 
 @router.get("/notifications/live", response_class=EventSourceResponse)
+@reads_only
 async def live(request: Request, web: Annotated[WebSession, Depends(_listener)]) -> AsyncIterator[ServerSentEvent]:
     """The signed-in user's new notifications as they come (web.js counts them on the badge);
     it ends when the sign-in does."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from townsquare.db.session import SessionDep
+from townsquare.db.session import SessionDep, reads_only
 from townsquare.kit.errors import DomainError
 from townsquare.posts import service as posts_service
 from townsquare.safety import service as safety_service
@@ -73,6 +73,7 @@ async def _profile(
 
 
 @router.get("/@{username}", response_class=HTMLResponse)
+@reads_only
 async def profile(
     request: Request, username: str, session: SessionDep, web: MaybeSignedIn, cursor: str | None = None
 ) -> Response:
@@ -84,6 +85,7 @@ async def profile(
 
 @router.get("/@{username}/followers", response_class=HTMLResponse)
 @router.get("/@{username}/following", response_class=HTMLResponse)
+@reads_only
 async def follow_list(
     request: Request, username: str, session: SessionDep, web: MaybeSignedIn, cursor: str | None = None
 ) -> Response:
@@ -167,6 +169,7 @@ async def edit_profile(
 
 
 @router.get("/explore", response_class=HTMLResponse)
+@reads_only
 async def explore(
     request: Request, session: SessionDep, web: MaybeSignedIn, q: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from townsquare.db.ids import parse_id
-from townsquare.db.session import HotReadsDep, SessionDep
+from townsquare.db.session import HotReadsDep, SessionDep, reads_only
 from townsquare.feed import service as feed_service
 from townsquare.interactions import service as interactions_service
 from townsquare.interactions.schemas import CommentWrite
@@ -38,6 +38,7 @@ COMMENTS_SHOWN = 100
 
 
 @router.get("/", response_class=HTMLResponse)
+@reads_only
 async def home(request: Request, reads: HotReadsDep, web: MaybeSignedIn, cursor: str | None = None) -> Response:
     if web is None:
         return page(request, "signin.html")
@@ -91,6 +92,7 @@ async def _thread(
 
 
 @router.get("/@{username}/{post_id}", response_class=HTMLResponse)
+@reads_only
 async def post_page(request: Request, username: str, post_id: str, session: SessionDep, web: MaybeSignedIn) -> Response:
     return await _thread(request, session, web, parse_id(post_id) or 0)
 
@@ -146,6 +148,7 @@ async def comment(
 
 
 @router.get("/@{username}/{post_id}/edit", response_class=HTMLResponse)
+@reads_only
 async def edit_page(request: Request, username: str, post_id: str, session: SessionDep, web: MaybeSignedIn) -> Response:
     if web is None:
         return go("/signin")
