@@ -28,8 +28,10 @@ class Database:
             hide_parameters=True,
             connect_args={
                 "connect_timeout": settings.connect_timeout,
+                # TimeZone=UTC: timestamps come as datetimes in datetime.UTC, which format
+                # without a conversion (kit.schemas.format_timestamp); no query depends on it.
                 "options": f"-c statement_timeout={settings.statement_timeout_ms}"
-                f" -c plan_cache_mode={settings.plan_cache_mode}",
+                f" -c plan_cache_mode={settings.plan_cache_mode} -c TimeZone=UTC",
                 "application_name": "townsquare-api",
             },
         )

@@ -34,8 +34,11 @@ def _format_id(value: int) -> str:
 
 def format_timestamp(value: datetime) -> str:
     """RFC 3339 in UTC to the millisecond (truncated), `Z` suffix: `2026-11-23T10:15:30.123Z`."""
-    # isoformat ends in "+00:00" once in UTC; it is a few times cheaper than strftime.
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    # isoformat ends in "+00:00" once in UTC; it is a few times cheaper than strftime. Rows
+    # come in UTC already (the API's connections have TimeZone=UTC: db/session.py).
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 # Ids travel as strings: JavaScript numbers cannot hold 64-bit integers.
