@@ -7,11 +7,11 @@ One run, on one machine shared by the API, PostgreSQL and the load generators:
 1. the preset is loaded once into a template database (reused later) and copied for this run;
 2. login sessions and access tokens are minted for the users the run will be (no passwords);
 3. the feed and post pages' exact SQL is captured from the app and run by pgbench (raw SQL);
-4. the API is started as in production (`townsquare run --workers <cores>`: uvicorn with uvloop
-   and httptools, production settings, rate limits off, a separate job worker) and every
+4. the API is started as in production (`townsquare run --workers <cores>`: granian with uvloop,
+   its workers forked with the app imported, production settings, rate limits off, a separate job worker) and every
    scenario is measured with wrk: throughput at saturation, latency at ~70% of it;
 5. py-spy samples the API under the feed's load; memory is read after the run;
-6. granian serves the same app and the feed is measured again, against uvicorn back to back;
+6. plain uvicorn (httptools) serves the same app and the feed is measured again, back to back;
 7. the report goes to bench/results/<time>-<size>.md and .json, and its summary is printed.
 
 DATABASE_URL names the PostgreSQL server to use (the benchmark makes its own databases there);
@@ -40,7 +40,7 @@ from typing import Any
 
 from load import database, fixtures, loadgen, procs, report, statements, tools
 from load.loadgen import Durations, Measurement, WrkRun
-from load.server import ApiServer, environment
+from load.server import ALTERNATIVE, PRODUCTION, ApiServer, environment
 
 from townsquare.config import get_settings
 
@@ -71,8 +71,8 @@ METHOD = [
     "{warmup} s warm-up; every request rotates through a data file of tokens and ids (bench/wrk/rotate.lua). "
     "Its requests/s is the peak; its latency is not reported as the figure (a saturated closed loop queues).",
     "Latency at ~70%: wrk with bench/wrk/paced.lua and up to as many connections (a cycle of at most 2 s each: "
-    "uvicorn closes connections idle for 5 s), each waiting an exponentially distributed think time between "
-    "answer and next request, long beside the latency, so that the rate "
+    "uvicorn, the comparison's server, closes connections idle for 5 s), each waiting an exponentially "
+    "distributed think time between answer and next request, long beside the latency, so that the rate "
     "hardly depends on it; the mean think time is set from the target rate (70% of the peak) and corrected "
     "once after a {calibrate} s calibration run, then {measure} s are measured. The rate reached is reported "
     "beside the peak, never assumed. (wrk2, which paces by itself, is not packaged by Debian.)",
@@ -83,7 +83,7 @@ METHOD = [
     "one request per user) and replayed by "
     "pgbench -M prepared with the same parameters, the same users and posts as the API's load, and as many "
     "client connections as the API's pools (workers x pool size).",
-    "API: `townsquare run --workers N` (uvicorn, uvloop, httptools), TOWNSQUARE_ENVIRONMENT=production, "
+    "API: `townsquare run --workers N` (granian, uvloop), TOWNSQUARE_ENVIRONMENT=production, "
     "rate limits off, logs at WARNING, PROMETHEUS_MULTIPROC_DIR set, jobs in a separate `townsquare worker` "
     "(TOWNSQUARE_WORKER__IN_PROCESS=false, as deploy/README.md runs it).",
     "Tokens: login sessions inserted directly, access tokens signed with the server's secret "
@@ -99,7 +99,9 @@ def main() -> None:
     arguments.add_argument("--seed", type=int, default=1)
     arguments.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="API processes (default: cores)")
     arguments.add_argument("--results", type=Path, default=RESULTS, help="where the report goes")
-    arguments.add_argument("--no-granian", action="store_true", help="skip the granian comparison")
+    arguments.add_argument(
+        "--no-granian", action="store_true", help="skip the server comparison (the feed under plain uvicorn)"
+    )
     arguments.add_argument("--no-profile", action="store_true", help="skip py-spy")
     arguments.add_argument("--keep-database", action="store_true", help="keep the run's database copy")
     arguments.add_argument("--keep-work", action="store_true", help="keep logs, data files, scripts, raw profiles")
@@ -138,7 +140,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     wrk_binary, pgbench_binary = tools.wrk(), tools.pgbench()
     dev_tools = tools.dev_tools(REPO)
     if dev_tools is None:
-        notes.append("granian or py-spy missing from .venv: no server comparison, no profile")
+        notes.append("py-spy missing from .venv: no profile")
     results: dict[str, Any] = {
         "run": {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "stamp": stamp, "size": args.size, "seed": args.seed},
         "machine": report.machine(),
@@ -151,7 +153,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "pgbench": tools.version([pgbench_binary, "--version"]),
     }
     if dev_tools is not None:
-        results["versions"]["tools"]["granian"] = tools.version([str(dev_tools / "bin" / "granian"), "--version"])
         results["versions"]["tools"]["py-spy"] = tools.version([str(dev_tools / "bin" / "py-spy"), "--version"])
     work = Path(tempfile.mkdtemp(prefix="townsquare-bench-"))
     succeeded = False
@@ -223,10 +224,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"  {figures.tps:,.0f} tx/s, mean {figures.latency_ms} ms", flush=True)
         phases["raw sql"] = time.monotonic() - phase
 
-        # -- the API under uvicorn, as production runs it ----------------------------------------
+        # -- the API as production runs it (`townsquare run`) -----------------------------------
         env = environment(prepared.url, secret)
         results["api"] = {
-            "server": "uvicorn",
+            "server": PRODUCTION,
             "workers": args.workers,
             "pool_size": pool,
             "max_overflow": settings.db.max_overflow,
@@ -237,8 +238,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         memory: dict[str, Any] = {}
         profiles: dict[str, Any] = {}
         phase = time.monotonic()
-        with ApiServer("uvicorn", workers=args.workers, env=env, work=work, dev_tools=dev_tools) as api:
-            print(f"uvicorn ({args.workers} workers) on {api.base_url}; started in {api.startup}", flush=True)
+        with ApiServer(PRODUCTION, workers=args.workers, env=env, work=work, dev_tools=dev_tools) as api:
+            print(f"{PRODUCTION} ({args.workers} workers) on {api.base_url}; started in {api.startup}", flush=True)
             results["startup"] = api.startup
             for name in (name for name in READS if name in data):
                 scenarios[name] = measure(name, data[name], api, wrk_binary, durations, prepared.name).as_dict()
@@ -267,27 +268,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 scenarios["notifications"] = measure(
                     "notifications", data["notifications"], api, wrk_binary, durations, prepared.name
                 ).as_dict()
-            compare = dev_tools is not None and not args.no_granian and "feed-typical" in data
+            compare = not args.no_granian and "feed-typical" in data
             reference = _answer(api.base_url, data["feed-typical"]) if compare else None
             if compare:
-                # Measured again here, just before granian, on the same data.
-                servers["uvicorn"] = measure(
+                # Measured again here, just before the other server, on the same data.
+                servers[PRODUCTION] = measure(
                     "feed-typical", data["feed-typical"], api, wrk_binary, durations, prepared.name
                 ).as_dict()
-            memory["uvicorn"] = api.memory()
-        phases["api (uvicorn)"] = time.monotonic() - phase
+            memory[PRODUCTION] = api.memory()
+        phases[f"api ({PRODUCTION})"] = time.monotonic() - phase
 
         if compare:
             phase = time.monotonic()
-            with ApiServer("granian", workers=args.workers, env=env, work=work, dev_tools=dev_tools) as api:
-                print(f"granian ({args.workers} workers) on {api.base_url}", flush=True)
+            with ApiServer(ALTERNATIVE, workers=args.workers, env=env, work=work, dev_tools=dev_tools) as api:
+                print(f"{ALTERNATIVE} ({args.workers} workers) on {api.base_url}", flush=True)
                 if _answer(api.base_url, data["feed-typical"]) != reference:
-                    notes.append("granian's answer to GET /feed differed from uvicorn's")
-                servers["granian"] = measure(
+                    notes.append(f"{ALTERNATIVE}'s answer to GET /feed differed from {PRODUCTION}'s")
+                servers[ALTERNATIVE] = measure(
                     "feed-typical", data["feed-typical"], api, wrk_binary, durations, prepared.name
                 ).as_dict()
-                memory["granian"] = api.memory()
-            phases["api (granian)"] = time.monotonic() - phase
+                memory[ALTERNATIVE] = api.memory()
+            phases[f"api ({ALTERNATIVE})"] = time.monotonic() - phase
             faster = max(servers, key=lambda server: servers[server]["saturation"]["rps"])
             notes.append(f"{faster} served the feed faster at saturation in this run")
         results["servers"], results["memory"], results["profile"] = servers, memory, profiles
@@ -339,7 +340,7 @@ def measure(
     # Many connections, each mostly thinking: the rate then hardly depends on the latency, which
     # is guessed as twice the machine's CPU time per request at the peak, then measured on a short
     # calibration run (a connection's cycle is think time + latency). A cycle stays under ~2 s:
-    # the server closes connections idle for 5 s (uvicorn's keep-alive), which wrk counts as errors.
+    # uvicorn (the comparison) closes connections idle for 5 s, which wrk counts as errors.
     connections = max(8, min(SATURATING_CONNECTIONS, round(target * MAX_CYCLE_SECONDS)))
     cycle_ms = 1000 * connections / target
     service_ms = 1000 * (os.cpu_count() or 1) / peak.rps

@@ -159,3 +159,71 @@ def test_sigterm_lets_a_request_in_flight_finish_and_refuses_new_ones(database: 
     with psycopg.connect(libpq_url(database)) as check:
         assert check.execute("SELECT content FROM post").fetchall() == [("in flight",)]
     assert "Traceback" not in output
+
+
+def test_sigterm_ends_open_event_streams_of_every_worker_and_stops_at_once(database: str, tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = start(environment(database, tmp_path), "--port", str(port), "--workers", "2")
+    try:
+        wait_for(f"{base}/readyz", process)
+        with httpx.Client(base_url=base) as http:
+            body = {"email": "streams@example.com", "username": "streams", "password": PASSWORD}
+            user = http.post("/auth/register", json=body).json()
+            login = http.post("/auth/login", data={"username": "streams", "password": PASSWORD})
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        ends: list[str] = []
+        opened = threading.Barrier(5)
+
+        def listen() -> None:
+            url = f"{base}/users/{user['id']}/notifications/stream"
+            with httpx.stream("GET", url, headers=headers, timeout=30) as response:
+                assert response.status_code == 200
+                opened.wait()
+                ends.extend(line for line in response.iter_lines() if line.startswith("data:") and "reason" in line)
+
+        # Four streams: with two workers and the kernel spreading connections, both hold some.
+        listeners = [threading.Thread(target=listen) for _ in range(4)]
+        for listener in listeners:
+            listener.start()
+        opened.wait(timeout=20)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        output = finish(process, signal.SIGTERM)
+        stopped = time.monotonic() - signalled
+        for listener in listeners:
+            listener.join(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert len(ends) == 4, output
+    assert all("server-shutdown" in end for end in ends), ends
+    # Not waiting out the kill timeout (grace + 5 s): every worker ended its streams and stopped.
+    assert stopped < 5, output
+    assert "Killing" not in output
+    assert "Stopped worker-2" in output
+    assert "shutdown completed" in output
+
+
+def test_behind_a_trusted_proxy_the_forwarded_scheme_is_the_requests(database: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = {**environment(database, tmp_path), "TOWNSQUARE_SERVER__TRUSTED_PROXIES": '["127.0.0.1"]'}
+    process = start(env, "--port", str(port))
+    forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz", process)
+        # TLS ended at the proxy: the answer says so (HSTS is sent only to requests over TLS).
+        response = httpx.get(f"http://127.0.0.1:{port}/healthz", headers=forwarded)
+        assert response.headers["strict-transport-security"].startswith("max-age=")
+        assert "strict-transport-security" not in httpx.get(f"http://127.0.0.1:{port}/healthz").headers
+    finally:
+        finish(process)
+    # A proxy not in the list is not believed.
+    port = free_port()
+    process = start(environment(database, tmp_path), "--port", str(port))
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz", process)
+        response = httpx.get(f"http://127.0.0.1:{port}/healthz", headers=forwarded)
+        assert "strict-transport-security" not in response.headers
+    finally:
+        finish(process)

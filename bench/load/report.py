@@ -15,6 +15,7 @@ LIBRARIES = (
     "fastapi",
     "starlette",
     "pydantic",
+    "granian",
     "uvicorn",
     "uvloop",
     "httptools",
@@ -201,6 +202,19 @@ def cpu_ms(figures: dict[str, Any], cores: int, kind: str) -> float | None:
     return float(share) / 100 * cores * float(figures["seconds"]) * 1000 / float(done)
 
 
+def _time_per_request(results: dict[str, Any], name: str, found: dict[str, Any], cores: int) -> list[str]:
+    """Where a request's API CPU goes: each library's share of the samples times the API's CPU
+    per request at saturation (a syscall's time, the kernel's, counts for the library making it)."""
+    measured = results.get("api", {}).get("scenarios", {}).get(name)
+    api_ms = cpu_ms(measured["saturation"], cores, "api") if measured else None
+    if api_ms is None:
+        return []
+    layers = ", ".join(
+        f"{area} {share / 100 * api_ms * 1000:.0f}" for area, share in found["summary"]["self_by_library"]
+    )
+    return [f"Per request, µs of the API's {api_ms * 1000:.0f} µs of CPU: {layers}", ""]
+
+
 def summary_table(results: dict[str, Any]) -> str:
     cores = int(results["machine"]["cpus"] or 1)
     lines = [
@@ -249,6 +263,7 @@ def summary_table(results: dict[str, Any]) -> str:
 def markdown(results: dict[str, Any]) -> str:
     run, machine_, database = results["run"], results["machine"], results["database"]
     versions_ = results["versions"]
+    cores = int(machine_["cpus"] or 1)
     out = [
         f"# Benchmark: preset `{run['size']}` (seed {run['seed']}), {run['started']}",
         "",
@@ -336,6 +351,7 @@ def markdown(results: dict[str, Any]) -> str:
                 "Self time by library: "
                 + ", ".join(f"{area} {share}%" for area, share in found["summary"]["self_by_library"]),
                 "",
+                *_time_per_request(results, name, found, cores),
                 "| top self time | % | | app functions, total time | % |",
                 "|---|---:|---|---|---:|",
             ]

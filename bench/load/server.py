@@ -83,6 +83,9 @@ class Process:
             self.popen.wait(10)
 
 
+PRODUCTION, ALTERNATIVE = "granian", "uvicorn"
+
+
 class ApiServer:
     def __init__(self, kind: str, *, workers: int, env: dict[str, str], work: Path, dev_tools: Path | None) -> None:
         self.kind = kind
@@ -92,15 +95,13 @@ class ApiServer:
         self.metrics_dir = Path(tempfile.mkdtemp(prefix="metrics-", dir=work))
         self.env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
         self.log = work / f"{kind}.log"
-        if kind == "uvicorn":
+        if kind == PRODUCTION:  # `townsquare run`: granian, its workers forked with the app imported
             argv = [str(VENV_BIN / "townsquare"), "run", "--workers", str(workers), "--host", "127.0.0.1"]
             argv += ["--port", str(self.port)]
-        elif kind == "granian":
-            if dev_tools is None:
-                raise RuntimeError("granian is not installed")
-            argv = [str(dev_tools / "bin" / "granian"), "--interface", "asgi", "--factory", "--workers", str(workers)]
-            argv += ["--loop", "uvloop", "--http", "1", "--host", "127.0.0.1", "--port", str(self.port)]
-            argv += ["--log-level", "warning", "--no-access-log", "townsquare.app:create_app"]
+        elif kind == ALTERNATIVE:  # the server `townsquare run` used before granian, for comparison
+            argv = [str(VENV_BIN / "uvicorn"), "--factory", "--workers", str(workers), "--loop", "uvloop"]
+            argv += ["--http", "httptools", "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+            argv += ["--no-server-header", "--log-level", "warning", "townsquare.app:create_app"]
         else:
             raise ValueError(kind)
         self.argv = argv

@@ -50,9 +50,9 @@ def version(argv: list[str]) -> str:
 
 
 def dev_tools(repo: Path) -> Path | None:
-    """The project's environment, if it has granian and py-spy (the dev group: `make` installs it)."""
+    """The project's environment, if it has py-spy (the dev group: `make` installs it)."""
     venv = repo / ".venv"
-    missing = [name for name in ("granian", "py-spy") if not (venv / "bin" / name).exists()]
+    missing = [name for name in ("py-spy",) if not (venv / "bin" / name).exists()]
     if missing:
         print(f"{', '.join(missing)} missing from {venv} (run `make bench`, which syncs the dev group)", flush=True)
         return None

@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.worker.in_process:
                 await jobs.start_worker(database, name=f"api-{socket.gethostname()}-{os.getpid()}")
                 stack.push_async_callback(jobs.stop_worker)
-            # uvicorn waits for open requests before shutting down: streams must end first.
+            # The server waits for open requests before shutting down: streams must end first.
             stack.enter_context(on_exit_signals(hub.close_streams))
             yield
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import functools
 import importlib
 import logging
 import os
@@ -18,6 +20,7 @@ from townsquare.config import Settings, WorkerSettings, get_settings
 log = logging.getLogger("townsquare")
 
 EMBEDDED_DATABASE = "townsquare"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 @contextlib.contextmanager
@@ -45,9 +48,12 @@ def database_url(settings: Settings, *, start_embedded: bool = True) -> Iterator
 
 
 def run(args: argparse.Namespace) -> None:
-    import uvicorn
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
 
     from townsquare.db import migrate
+    from townsquare.observability import metrics
 
     settings = get_settings()
     host, port = args.host or settings.server.host, args.port or settings.server.port
@@ -56,43 +62,64 @@ def run(args: argparse.Namespace) -> None:
     if (certfile is None) != (keyfile is None):
         raise SystemExit("townsquare run: HTTPS needs both --ssl-certfile and --ssl-keyfile")
     scheme = "https" if certfile else "http"
-    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: as SystemExit it
-    # unwinds the blocks below (an embedded database is stopped too) and exits with status 0.
+    # SIGTERM before serving (the embedded database starting, migrations): as SystemExit it
+    # unwinds the blocks below. While serving, granian's handlers stop the workers gracefully.
     signal.signal(signal.SIGTERM, _exit)
-    if args.workers in (None, 1):
-        # The app is imported (a second or more) while the database starts and is checked:
-        # uvicorn, serving in this process, then finds it imported.
-        threading.Thread(target=importlib.import_module, args=("townsquare.app",), daemon=True).start()
-    with database_url(settings) as url:
+    # The app is imported here, while the database starts and is checked: granian forks its
+    # workers from this process, so they start with it imported (a second or more each).
+    importing = threading.Thread(target=importlib.import_module, args=("townsquare.app",), daemon=True)
+    importing.start()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(database_url(settings))
         if settings.server.migrate_on_start:
             migrate.upgrade(url)
-        # The app reads its database from the environment, also in uvicorn's worker processes.
+        # The app reads its database from the environment, also in the worker processes.
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()
+        importing.join()
+        # A worker outlives a parent killed outright (SIGKILL, the OOM killer): it would go on
+        # serving, unsupervised. The kernel tells it instead, as a SIGTERM (a graceful stop).
+        os.register_at_fork(after_in_child=functools.partial(_stop_with_parent, os.getpid()))
         shown_host = f"[{host}]" if ":" in host else host
         docs = f"  (interactive docs: {scheme}://{shown_host}:{port}/docs)" if settings.docs_enabled else ""
         print(f"Townsquare: {scheme}://{shown_host}:{port}{docs}", flush=True)
-        uvicorn.run(
+        # The app's import made this process's (zero) values of the metrics: not counted once it stops.
+        stack.callback(metrics.forget_this_process)
+        Server(
             "townsquare.app:create_app",
             factory=True,
-            host=host,
+            address=host,
             port=port,
+            interface=Interfaces.ASGI,
             workers=args.workers,
-            loop="uvloop",
-            http="httptools",
-            proxy_headers=False,
-            server_header=False,
-            ssl_certfile=certfile,
-            ssl_keyfile=keyfile,
-            # Open event streams never finish by themselves: stop waiting for them after this.
-            timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,
-            log_config=None,  # logging is configured by the app (observability/logs.py), in every process
-            access_log=False,  # replaced by the app's own request line, which never shows a query string
-        )
+            loop=Loops.uvloop,
+            http=HTTPModes.http1,
+            websockets=True,
+            ssl_cert=certfile,
+            ssl_key=keyfile,
+            # Open event streams never finish by themselves: the app ends them at the stop
+            # signal (kit/signals.py); a worker still busy after this is killed.
+            workers_kill_timeout=settings.server.shutdown_grace_seconds + 5,
+            respawn_failed_workers=True,
+            # granian's own lines (workers started and stopped) through the app's log handler.
+            log_level=LogLevels.info,
+            log_dictconfig={"loggers": {"_granian": {"handlers": [], "propagate": True}}},
+            log_access=False,  # replaced by the app's own request line, which never shows a query string
+        ).serve()
 
 
 def _exit(signum: int, frame: object) -> None:
     raise SystemExit(0)
+
+
+def _stop_with_parent(parent: int) -> None:
+    """In a forked worker (Linux): SIGTERM when the process that forked it dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the line above: nobody will signal
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def worker(args: argparse.Namespace) -> None:

@@ -296,6 +296,8 @@ def test_markdown_reports_every_part() -> None:
     assert "| feed-typical | 20 | 100 | 2,000 | 10.0 | 0 | 0.0 / 80.0 / - / - / - |" in document
     assert "- uvicorn: supervisor 1: 300.0, worker 2: 143.1, worker 3: -" in document
     assert "Self time by library: psycopg 27.5%, SQLAlchemy 20.3%" in document
+    # 50% of 4 cores for 10 s over 10,000 requests: 2 ms of API CPU a request.
+    assert "Per request, µs of the API's 2000 µs of CPU: psycopg 550, SQLAlchemy 406" in document
     assert (
         "| `_send_query_prepared (psycopg/_cursor_base.py)` | 17.0 | | `home_page (feed/service.py)` | 19.9 |"
     ) in document

@@ -16,8 +16,9 @@ EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def on_exit_signals(callback: Callable[[], None]) -> Iterator[None]:
     """Also run `callback` on the event loop at SIGINT/SIGTERM, then the handler already there.
 
-    uvicorn waits for open requests to end before it shuts the application down; event
-    streams never end by themselves, so the application must hear the signal itself."""
+    The server (granian under `townsquare run`, uvicorn in tests) waits for open requests to end
+    before it shuts the application down; event streams never end by themselves, so the
+    application must hear the signal itself."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
