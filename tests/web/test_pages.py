@@ -3,17 +3,21 @@ escaping, posting, "load more", sign-out, and sessions ended elsewhere."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
 import httpx
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 
 from tests.fixtures.accounts import PASSWORD, make_account
 from tests.fixtures.content import follow, post
 from tests.fixtures.notifications import drain
 from tests.fixtures.sse import next_event, stream
+from townsquare.app import create_app
+from townsquare.config import Settings
 
 SAME_SITE = {"Origin": "http://test", "Sec-Fetch-Site": "same-origin"}
 
@@ -438,3 +442,18 @@ async def test_mute_block_and_report_from_a_profile_and_lift_them_in_settings(cl
     assert (await client.get("/@loud_one")).status_code == 200
     assert (await client.post("/settings/unblock/nope", data={"csrf": csrf}, headers=SAME_SITE)).status_code == 404
     assert (await client.post("/@careful/mute", data={"csrf": csrf}, headers=SAME_SITE)).status_code == 422
+
+
+async def test_pages_hold_one_connection_at_a_time(settings: Settings) -> None:
+    """Each request takes at most one of the pool's connections at a time: with a pool of one,
+    concurrent signed-in home pages (the sign-in's reads, then the feed as a hot read) all
+    answer. Holding the sign-in's connection during the hot read, they waited out the pool."""
+    one = settings.db.model_copy(update={"pool_size": 1, "max_overflow": 0, "pool_timeout": 3})
+    application = create_app(settings.model_copy(update={"db": one}))
+    async with LifespanManager(application):
+        transport = ASGITransport(app=application, raise_app_exceptions=False)
+        async with AsyncClient(transport=transport, base_url="http://test") as http:
+            await _signed_up(http, "onepool")
+            pages = await asyncio.wait_for(asyncio.gather(*(http.get("/") for _ in range(8))), timeout=20)
+    assert [page.status_code for page in pages] == [200] * 8
+    assert all("What&#39;s happening?" in page.text or "What's happening?" in page.text for page in pages)

@@ -56,6 +56,10 @@ async def _web_session(request: Request, session: SessionDep) -> WebSession | No
     structlog.contextvars.bind_contextvars(user_id=str(found.user_id))  # on every line of the request
     viewer = Viewer(id=found.user_id, session_id=found.session_id, token_expires_at=NEVER)
     unread = await notifications_service.unread_count(session, user_id=found.user_id, at_most=UNREAD_SHOWN)
+    # Its connection goes back to the pool: a page that then reads as a hot read (the home feed)
+    # would otherwise hold two at once, and under load every request held one while waiting for
+    # a second (the pool's deadlock: 1 page a second, the rest timed out). Nothing is written yet.
+    await session.commit()
     return WebSession(viewer=viewer, username=username, token=token, csrf=_csrf_for(request, token), unread=unread)
 
 
