@@ -130,7 +130,9 @@ def free_port() -> int:
 
 
 def listener_pid_owns(port: int, pid: int) -> bool | None:
-    """Whether process `pid` holds the socket listening on 127.0.0.1:`port` (None: cannot tell here)."""
+    """Whether process `pid` or one of its workers (granian's parent hands the listening socket
+    to the processes it forks) holds the socket listening on 127.0.0.1:`port` (None: cannot
+    tell here)."""
     table = Path("/proc/net/tcp")
     if not table.exists():
         return None
@@ -141,8 +143,19 @@ def listener_pid_owns(port: int, pid: int) -> bool | None:
         if fields[3] == "0A" and local_port == port:  # 0A: LISTEN
             inodes.add(f"socket:[{fields[9]}]")
     with contextlib.suppress(OSError):
-        return any(os.readlink(fd) in inodes for fd in Path(f"/proc/{pid}/fd").iterdir())
+        return any(
+            os.readlink(fd) in inodes
+            for process in (pid, *_children(pid))
+            for fd in Path(f"/proc/{process}/fd").iterdir()
+        )
     return None
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
 
 
 # --- the database and Redis ------------------------------------------------------------------
@@ -440,7 +453,7 @@ async def check_deployment(deployment: Deployment, nginx_binary: str) -> None:
         for service in (api_a, api_b):
             await wait_until_up(http, service, f"{service.url}/readyz")
         await wait_until_up(http, nginx, f"{nginx.url}/healthz")
-        proof = "each port's listening socket held by that pid"
+        proof = "each port's listening socket held by that process or its workers"
         for service in (api_a, api_b):
             owns = listener_pid_owns(service.port or 0, service.process.pid)
             expect(
