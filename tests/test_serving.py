@@ -94,7 +94,12 @@ def test_serves_https_with_a_verified_certificate_and_hsts(database: str, tmp_pa
         response = httpx.get(f"https://localhost:{port}/readyz", verify=trusted)
         assert response.status_code == 200
         assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
-        # A client that does not trust this authority refuses the connection ...
+        # A client that speaks TLS 1.2 at most still connects (granian's own minimum is 1.3) ...
+        legacy = ssl.create_default_context()
+        authority.configure_trust(legacy)
+        legacy.maximum_version = ssl.TLSVersion.TLSv1_2
+        assert httpx.get(f"https://localhost:{port}/healthz", verify=legacy).status_code == 200
+        # ... a client that does not trust this authority refuses the connection ...
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             httpx.get(f"https://127.0.0.1:{port}/healthz")
         # ... and plain HTTP gets no answer on the TLS port.

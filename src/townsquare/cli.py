@@ -8,11 +8,12 @@ import ctypes
 import functools
 import importlib
 import logging
+import multiprocessing
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from townsquare.config import Settings, WorkerSettings, get_settings
@@ -48,7 +49,7 @@ def database_url(settings: Settings, *, start_embedded: bool = True) -> Iterator
 
 
 def run(args: argparse.Namespace) -> None:
-    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops, SSLProtocols
     from granian.log import LogLevels
     from granian.server import Server
 
@@ -77,9 +78,14 @@ def run(args: argparse.Namespace) -> None:
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()
         importing.join()
+        # Workers are forked from here, with the app imported, on every Python version (3.14
+        # would make granian spawn them: fresh interpreters importing it all again).
+        multiprocessing.set_start_method("fork", force=True)
         # A worker outlives a parent killed outright (SIGKILL, the OOM killer): it would go on
         # serving, unsupervised. The kernel tells it instead, as a SIGTERM (a graceful stop).
-        os.register_at_fork(after_in_child=functools.partial(_stop_with_parent, os.getpid()))
+        if sys.platform.startswith("linux"):
+            prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not in the child
+            os.register_at_fork(after_in_child=functools.partial(_stop_with_parent, os.getpid(), prctl))
         shown_host = f"[{host}]" if ":" in host else host
         docs = f"  (interactive docs: {scheme}://{shown_host}:{port}/docs)" if settings.docs_enabled else ""
         print(f"Townsquare: {scheme}://{shown_host}:{port}{docs}", flush=True)
@@ -97,6 +103,7 @@ def run(args: argparse.Namespace) -> None:
             websockets=True,
             ssl_cert=certfile,
             ssl_key=keyfile,
+            ssl_protocol_min=SSLProtocols.tls12,  # granian's default is 1.3: older clients still speak 1.2
             # Open event streams never finish by themselves: the app ends them at the stop
             # signal (kit/signals.py); a worker still busy after this is killed.
             workers_kill_timeout=settings.server.shutdown_grace_seconds + 5,
@@ -112,14 +119,21 @@ def _exit(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def _stop_with_parent(parent: int) -> None:
-    """In a forked worker (Linux): SIGTERM when the process that forked it dies."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+_forked_worker = False
+
+
+def _stop_with_parent(parent: int, prctl: Callable[..., int]) -> None:
+    """In a worker forked by `run`: SIGTERM when the process that forked it dies."""
+    global _forked_worker  # noqa: PLW0603: once per process, inherited by what a worker forks
+    if _forked_worker:
+        return  # a process a worker forks (none today) is the worker's business
+    _forked_worker = True
+    # Until granian sets the worker's own handler, the one inherited from the parent would only
+    # set a flag here: a stop now is the default one (nothing is served yet).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # it died before the line above: nobody will signal
-        os.kill(os.getpid(), signal.SIGTERM)
+        os._exit(0)
 
 
 def worker(args: argparse.Namespace) -> None:
