@@ -1,6 +1,8 @@
 """Public ids are decimal strings of 64-bit integers; anything else names nothing."""
 
 MAX_ID = 2**63 - 1
+# A path segment that names one (19 digits at most), or `me`: longer is refused (422).
+REF_MAX_LENGTH = 20
 
 
 def parse_id(raw: str) -> int | None:

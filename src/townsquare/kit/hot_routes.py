@@ -115,23 +115,23 @@ class HotRoutes:
         self._fastapi_routes: dict[str, BaseRoute] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = None
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
             found = self._match(scope["path"])
-            if found is not None:
-                route, path_params = found
-                request = HotRequest(scope, path_params)
-                try:
-                    response = await route.handler(request)
-                except NotPlain:
-                    pass
-                except Exception as error:
-                    response = await self._handled(scope, receive, error)
-                    await self._answer(scope, receive, send, route, response)
-                    return
-                else:
-                    await self._answer(scope, receive, send, route, response)
-                    return
-        await self.app(scope, receive, send)
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        route, path_params = found
+        try:
+            response = await route.handler(HotRequest(scope, path_params))
+        except NotPlain:
+            await self.app(scope, receive, send)
+            return
+        except Exception as error:
+            response = await self._handled(scope, receive, error)
+        # The FastAPI route's, for what reads `scope["route"]` (the request's metric and log line).
+        scope["route"] = self._fastapi_route(scope["app"], route.path)
+        await response(scope, receive, send)
 
     def _match(self, path: str) -> tuple[HotRoute, dict[str, str]] | None:
         segments = path[1:].split("/")
@@ -147,11 +147,6 @@ class HotRoutes:
             else:
                 return route, params
         return None
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send, route: HotRoute, response: Response) -> None:
-        # The FastAPI route's, for what reads `scope["route"]` (the request's metric and log line).
-        scope["route"] = self._fastapi_route(scope["app"], route.path)
-        await response(scope, receive, send)
 
     def _fastapi_route(self, app: Any, path: str) -> BaseRoute:
         found = self._fastapi_routes.get(path)

@@ -18,7 +18,10 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-CursorParam = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page.")]
+CURSOR_MAX_LENGTH = 200
+CursorParam = Annotated[
+    str | None, Query(max_length=CURSOR_MAX_LENGTH, description="`next_cursor` of the previous page.")
+]
 
 
 T = TypeVar("T")
@@ -81,9 +84,9 @@ def plain_limit(request: HotRequest) -> int:
 
 
 def plain_cursor(request: HotRequest) -> str | None:
-    """`CursorParam` as a hot route reads it: absent, or at most 200 characters."""
+    """`CursorParam` as a hot route reads it: absent, or at most CURSOR_MAX_LENGTH characters."""
     raw = request.query("cursor")
-    if raw is not None and len(raw) > 200:
+    if raw is not None and len(raw) > CURSOR_MAX_LENGTH:
         raise NotPlain()
     return raw
 

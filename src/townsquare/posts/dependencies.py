@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import Path
 
-from townsquare.db.ids import parse_id
+from townsquare.db.ids import REF_MAX_LENGTH, parse_id
 from townsquare.posts.errors import PostNotFound
 
-PostRef = Annotated[str, Path(description="A post id.", max_length=20)]
+PostRef = Annotated[str, Path(description="A post id.", max_length=REF_MAX_LENGTH)]
 
 
 def post_id_of(post_ref: str) -> int:

@@ -2,7 +2,7 @@ from fastapi import APIRouter, Response, status
 
 from townsquare.auth.dependencies import OPTIONAL_AUTH, OptionalUncheckedViewer, Viewer, Writer, hot_unchecked_viewer
 from townsquare.db.hot import HotReads
-from townsquare.db.ids import parse_id
+from townsquare.db.ids import REF_MAX_LENGTH, parse_id
 from townsquare.db.session import HotReadsDep, SessionDep, hot_reads_of, reads_only
 from townsquare.kit.errors import problem_docs
 from townsquare.kit.hot_routes import HotRequest, HotRoute, NotPlain
@@ -61,9 +61,9 @@ async def _hot_post_page(request: HotRequest) -> Response:
 
 
 def _plain_ref(request: HotRequest, name: str) -> str:
-    # PostRef and UserRef: at most 20 characters.
+    # As PostRef and UserRef read it.
     ref = request.path_params[name]
-    if len(ref) > 20:
+    if len(ref) > REF_MAX_LENGTH:
         raise NotPlain()
     return ref
 

@@ -6,10 +6,10 @@ from fastapi import Path
 
 from townsquare.auth.dependencies import Viewer
 from townsquare.auth.errors import InvalidToken
-from townsquare.db.ids import parse_id
+from townsquare.db.ids import REF_MAX_LENGTH, parse_id
 from townsquare.users.errors import UserNotFound
 
-UserRef = Annotated[str, Path(description="A user id, or `me` for the caller.", max_length=20)]
+UserRef = Annotated[str, Path(description="A user id, or `me` for the caller.", max_length=REF_MAX_LENGTH)]
 
 
 def resolve_user(user_ref: str, viewer: Viewer | None) -> int:
